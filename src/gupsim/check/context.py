@@ -1,0 +1,243 @@
+"""One CPU's execution context: drives a thread generator op by op.
+
+The context is shared by every strategy. It advances the thread to its next
+*shared* op (a scheduling point), handling the CPU-local ops inline: ``Note``,
+``Assert``, ``IrqDisable``/``IrqEnable`` and ``SpinHint``. Compound ops are
+expanded into primitive ones by pushing a helper generator on the context's
+frame stack (``SendIpi`` becomes one atomic add per target plus an ``Await`` of
+the acks); an interrupt handler runs the same way, on top of the interrupted
+frame, with IRQs disabled, and acknowledges with a store when it returns.
+
+Interrupt protocol, in cells every strategy sees (so that interrupts are
+ordinary memory traffic to the exploration):
+
+* ``cpuN.ipi_sent``: how many IPIs were sent to CPU N. A sender adds 1 and so
+  learns its request number.
+* ``cpuN.ipi_done``: how many of them CPU N has finished handling (only CPU N
+  writes it). A waiting sender awaits ``ipi_done >= its number``.
+
+Which handler a request number runs is recorded by the sender in the
+execution's request table; a CPU takes requests in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ScenarioError
+from ..ops import Assert, Await, Note, Op, Rmw, SendIpi, Store
+from ..spec import make_violation
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .runtime import Execution
+
+# Frame kinds on a context's stack.
+THREAD, HELPER, IRQ = 0, 1, 2
+
+
+def sent_cell(cpu: int) -> str:
+    return f"cpu{cpu}.ipi_sent"
+
+
+def done_cell(cpu: int) -> str:
+    return f"cpu{cpu}.ipi_done"
+
+
+def source_of(gen: Generator) -> tuple[str, int, str]:
+    """(file, line, function) of the innermost frame of a generator chain."""
+    frame_gen = gen
+    while True:
+        inner = getattr(frame_gen, "gi_yieldfrom", None)
+        if inner is None or not hasattr(inner, "gi_frame") or inner.gi_frame is None:
+            break
+        frame_gen = inner
+    frame = getattr(frame_gen, "gi_frame", None)
+    if frame is None:
+        code = getattr(frame_gen, "gi_code", None)
+        return (code.co_filename if code else "?", 0, code.co_name if code else "?")
+    return frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name
+
+
+class Context:
+    """A CPU running one thread (and, on top of it, IPI helpers and handlers)."""
+
+    __slots__ = ("ex", "tid", "name", "cpu", "frames", "kinds", "saved", "irqs",
+                 "op", "done", "result", "blocked", "handled", "spin_prev", "spin_cur",
+                 "spin_wrote", "polled", "nevents")
+
+    def __init__(self, ex: "Execution", tid: int, name: str, cpu: int, body: Generator):
+        if not hasattr(body, "send"):
+            raise ScenarioError(
+                f"thread {name!r}: body={body!r} is not a generator; pass the result of "
+                f"calling a generator function (e.g. walker(), not walker)")
+        self.ex, self.tid, self.name, self.cpu = ex, tid, name, cpu
+        self.frames: list[Generator] = [body]
+        self.kinds: list[int] = [THREAD]
+        self.saved: list[tuple[Op | None, bool]] = []   # per IRQ frame: (pending op, irqs)
+        self.irqs = True
+        self.op: Op | None = None        # the shared op to perform next
+        self.done = False
+        self.result: Any = None
+        self.blocked: Any = None         # None, ("await", op) or ("spin", reads)
+        self.handled = 0                 # IPI requests taken so far (CPU-local)
+        self.spin_prev: list | None = None
+        self.spin_cur: list = []         # (cell, write id) read since the last SpinHint
+        self.spin_wrote = False
+        self.polled = False              # (graph mode) polled for IPIs at this boundary
+        self.nevents = 0
+
+    # -- driving the generator --------------------------------------------------
+    def start(self) -> None:
+        self.advance(None)
+
+    def advance(self, value: Any) -> None:
+        """Send ``value`` to the top frame and run to the next shared op."""
+        ex = self.ex
+        self.polled = False
+        while True:
+            gen = self.frames[-1]
+            try:
+                op = gen.send(value)
+            except StopIteration as stop:
+                if self._pop(stop.value):
+                    return
+                value = stop.value
+                continue
+            except AssertionError as err:
+                self._fail_exception(gen, "assertion", err)
+                return
+            except Exception as err:  # the model raised: a finding, not a crash
+                self._fail_exception(gen, "exception", err)
+                return
+            value = None
+            try:
+                code = op.code
+            except AttributeError:
+                file, line, fn = source_of(gen)
+                raise ScenarioError(
+                    f"thread {self.name!r} yielded {op!r} at {file}:{line} in {fn}(); "
+                    f"a thread may only yield gupsim ops (Load, Store, Rmw, Fence, ...)"
+                ) from None
+            if op.shared:
+                if code == 9:       # SendIpi: expand into primitive ops
+                    self._push(self._send_ipi(op), HELPER)
+                    continue
+                self.op = op
+                return
+            if code == 10:          # Note
+                ex.note(self, op.text)
+            elif code == 11:        # Assert
+                if not op.cond:
+                    file, line, fn = source_of(gen)
+                    ev = dict(op.evidence)
+                    ev.setdefault("where", f"{fn}() {short(file)}:{line}")
+                    ex.fail(make_violation("assertion", op.message,
+                                           f"{self.name} on cpu{self.cpu}: {op.message}", ev),
+                            self)
+                    self.op = None
+                    return
+            elif code == 7:         # IrqDisable
+                value = self.irqs
+                self.irqs = False
+            elif code == 8:         # IrqEnable
+                self.irqs = True
+            elif code == 6:         # SpinHint
+                if self._spin_check(op):
+                    return
+            else:
+                raise ScenarioError(f"unsupported op {op!r}")
+
+    def _pop(self, value: Any) -> bool:
+        """A frame returned. True when the context has nothing left to run now."""
+        kind = self.kinds.pop()
+        self.frames.pop()
+        if kind == THREAD:
+            self.done, self.result, self.op = True, value, None
+            return True
+        if kind == IRQ:
+            self.op, self.irqs = self.saved.pop()
+            self.polled = True   # the boundary we came back to was just polled
+            return self.op is not None or self.done
+        return False             # HELPER: its value goes to the frame below
+
+    def _push(self, gen: Generator, kind: int) -> None:
+        self.frames.append(gen)
+        self.kinds.append(kind)
+
+    def _fail_exception(self, gen: Generator, kind: str, err: BaseException) -> None:
+        file, line, fn = source_of(gen)
+        msg = str(err) or type(err).__name__
+        self.ex.fail(make_violation(
+            kind, msg if kind == "assertion" else type(err).__name__,
+            f"{self.name} on cpu{self.cpu} raised {type(err).__name__}: {msg}",
+            {"where": f"{fn}() {short(file)}:{line}"}), self)
+        self.op = None
+
+    # -- IPIs -----------------------------------------------------------------
+    def _send_ipi(self, op: SendIpi) -> Generator:
+        ex = self.ex
+        waits = []
+        for target in op.targets:
+            if target not in ex.by_cpu:
+                raise ScenarioError(
+                    f"{self.name}: SendIpi to cpu{target}, which runs no thread; "
+                    f"CPUs in this program: {sorted(ex.by_cpu)}")
+            seq = (yield Rmw(sent_cell(target), "add", 1)) + 1
+            ex.requests[(target, seq)] = (self.cpu, op.handler, op.name)
+            waits.append((done_cell(target), seq))
+        if op.wait and waits:
+            cells = tuple(c for c, _ in waits)
+            need = tuple(s for _, s in waits)
+            yield Await(cells, lambda *done: all(d >= n for d, n in zip(done, need)),
+                        f"{op.name} acked by " + ",".join(c.split(".")[0] for c in cells))
+
+    def take_irqs(self, sent: int) -> None:
+        """Run the handlers of requests ``handled+1 .. sent`` now (IRQs off)."""
+        for seq in range(sent, self.handled, -1):   # pushed last-first: run in order
+            sender, handler, name = self.ex.requests[(self.cpu, seq)]
+            self.saved.append((self.op, self.irqs))
+            self.op = None
+            self._push(self._irq(sender, handler, name, seq), IRQ)
+        self.handled = sent
+        self.irqs = False
+        self.advance(None)
+
+    def _irq(self, sender: int, handler, name: str, seq: int) -> Generator:
+        yield Note(f"IRQ: {name} from cpu{sender}")
+        yield from handler(self.cpu)
+        yield Store(done_cell(self.cpu), seq)
+
+    # -- spinning ---------------------------------------------------------------
+    def record_read(self, cell: str, wid: Any) -> None:
+        self.spin_cur.append((cell, wid))
+
+    def _spin_check(self, op) -> bool:
+        """At a loop head: block if this iteration read what the last one did."""
+        cur, wrote = self.spin_cur, self.spin_wrote
+        self.spin_cur, self.spin_wrote = [], False
+        if not wrote and cur and cur == self.spin_prev:
+            self.spin_prev = cur
+            self.blocked = ("spin", op, cur)
+            self.ex.note(self, f"spinning: {op.label or 'retry loop'} made no progress")
+            return True
+        self.spin_prev = cur
+        return False
+
+    def unblock_spin(self) -> None:
+        """Resume after a spin block: the loop body runs again."""
+        self.blocked = None
+        self.advance(None)
+
+    @property
+    def runnable(self) -> bool:
+        return self.op is not None and self.blocked is None
+
+
+def short(path: str) -> str:
+    """A source path shortened to the part a reader needs."""
+    for marker in ("/src/gupsim/", "/gupsim/", "/tests/"):
+        i = path.rfind(marker)
+        if i >= 0:
+            return path[i + 1:] if marker != "/src/gupsim/" else path[i + 5:]
+    return path.rsplit("/", 1)[-1]

@@ -1,0 +1,63 @@
+"""Sequential consistency: every load sees the latest store to its cell."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SequentialConsistency:
+    name = "sc"
+
+    def __init__(self, init: dict[str, Any]):
+        self.mem = dict(init)
+        self.src: dict[str, Any] = {}          # cell -> id of the write it holds
+        self.order: dict[str, list] = {}       # cell -> write ids in coherence order
+
+    def _known(self, cell: str) -> None:
+        if cell not in self.mem:
+            from ...errors import ScenarioError
+            near = sorted(self.mem)[:8]
+            raise ScenarioError(f"access to cell {cell!r}, which the program's memory does "
+                                f"not declare (declared: {', '.join(near)}...)")
+
+    def visible(self, ctx, cell: str):
+        try:
+            return self.mem[cell], self.src.get(cell)
+        except KeyError:
+            self._known(cell)
+
+    def load(self, ctx, cell: str, order: str):
+        return self.visible(ctx, cell)
+
+    def store(self, ctx, cell, value, wid, order, ex) -> None:
+        if cell not in self.mem:
+            self._known(cell)
+        self.mem[cell] = value
+        self.src[cell] = wid
+        self.order.setdefault(cell, []).append(wid)
+
+    def fence(self, ctx, kind: str) -> None:
+        pass
+
+    def can_perform(self, ctx, op) -> bool:
+        if op.code == 5:   # Await
+            return bool(op.predicate(*(self.visible(ctx, c)[0] for c in op.cells)))
+        return True
+
+    def can_interrupt(self, ctx) -> bool:
+        return True
+
+    def can_flush(self, ctx) -> bool:
+        return False
+
+    def flush(self, ctx, ex) -> None:  # pragma: no cover - never enabled
+        raise AssertionError("sc has no store buffers")
+
+    def changed_since(self, ctx, reads) -> bool:
+        return any(self.visible(ctx, cell)[1] != wid for cell, wid in reads)
+
+    def view(self):
+        return dict(self.mem)
+
+    def coherence(self):
+        return {k: list(v) for k, v in self.order.items()}

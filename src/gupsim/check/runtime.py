@@ -1,0 +1,272 @@
+"""One execution of a program, stepped by a strategy.
+
+``Execution`` builds a fresh ``Program`` from the factory, starts one
+``Context`` per thread and applies actions chosen by a strategy. An *action*
+is ``(tid, kind)``: ``"s"`` performs the thread's next shared op, ``"i"`` makes
+the CPU take its pending IPIs now (only where its IRQs are enabled), ``"f"``
+(TSO) drains the oldest entry of the CPU's store buffer to memory.
+
+Every shared access becomes an ``Event`` (kept for traces and for the
+reads-from/coherence signature of the execution). Write identities are
+``(tid, index)`` pairs, stable across executions, so two executions can be
+compared by what each read read from and by the order of writes per cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..errors import ScenarioError
+from ..ops import NO_WRITE
+from ..spec import Program, Violation, make_violation
+from .context import Context, done_cell, sent_cell, short, source_of
+from .memory import get_model
+
+STEP, IRQ_ACTION, FLUSH = "s", "i", "f"
+
+
+class Event:
+    """One shared access (or trace note) of one execution."""
+
+    __slots__ = ("tid", "idx", "kind", "cell", "value", "src", "op", "where", "text",
+                 "irqs", "depth")
+
+    def __init__(self, tid, idx, kind, cell=None, value=None, src=None, op=None):
+        self.tid, self.idx, self.kind, self.cell = tid, idx, kind, cell
+        self.value, self.src, self.op = value, src, op
+        self.where = self.text = None
+        self.irqs = None
+        self.depth = 0
+
+    @property
+    def wid(self):
+        return (self.tid, self.idx)
+
+
+class Execution:
+    """A fresh world and its contexts, plus what happened so far."""
+
+    def __init__(self, factory: Callable[[], Program], memory_model: str = "sc",
+                 record: bool = False):
+        try:
+            program = factory()
+        except Exception as err:
+            raise ScenarioError(f"the scenario factory raised {type(err).__name__}: {err}") \
+                from err
+        if not isinstance(program, Program):
+            raise ScenarioError(f"the factory returned {type(program).__name__}, "
+                                f"expected gupsim.spec.Program")
+        self.program = program
+        self.record = record
+        self.events: list[Event] = []
+        self.violation: Violation | None = None
+        self.failed_ctx: Context | None = None
+        self.requests: dict = {}
+        self.contexts: list[Context] = []
+        self.by_cpu: dict[int, Context] = {}
+        init = dict(program.memory)
+        used = {t.cpu for t in program.threads if t.cpu is not None}
+        spare = 0
+        for tid, spec in enumerate(program.threads):
+            cpu = spec.cpu
+            if cpu is None:
+                while spare in used:
+                    spare += 1
+                cpu = spare
+                used.add(cpu)
+            if cpu in self.by_cpu:
+                raise ScenarioError(f"threads {self.by_cpu[cpu].name!r} and {spec.name!r} "
+                                    f"both on cpu{cpu}: one thread per CPU")
+            ctx = Context(self, tid, spec.name, cpu, spec.body)
+            self.contexts.append(ctx)
+            self.by_cpu[cpu] = ctx
+            init.setdefault(sent_cell(cpu), 0)
+            init.setdefault(done_cell(cpu), 0)
+        self.init = init
+        self.mem = get_model(memory_model)(init)
+        self.step_invariants = [i for i in program.invariants if i.when == "always"]
+        self.end_invariants = [i for i in program.invariants if i.when == "end"]
+        for ctx in self.contexts:
+            if self.violation is None:
+                ctx.start()
+
+    # -- called by contexts -----------------------------------------------------
+    def note(self, ctx: Context, text: str) -> None:
+        if self.record:
+            ev = Event(ctx.tid, None, "note")
+            ev.text = text
+            self._where(ev, ctx)
+            self.events.append(ev)
+
+    def fail(self, violation: Violation, ctx: Context | None = None) -> None:
+        if self.violation is None:
+            self.violation = violation
+            self.failed_ctx = ctx
+
+    def _where(self, ev: Event, ctx: Context) -> None:
+        file, line, fn = source_of(ctx.frames[-1]) if ctx.frames else ("?", 0, "?")
+        ev.where = (short(file), line, fn)
+        ev.irqs = ctx.irqs
+        ev.depth = ctx.kinds.count(2)
+
+    # -- the actions ------------------------------------------------------------
+    def enabled(self) -> list[tuple[int, str]]:
+        """Actions that can run now, in a fixed order (by tid, then s, i, f)."""
+        out = []
+        mem = self.mem
+        for ctx in self.contexts:
+            tid = ctx.tid
+            if ctx.blocked is not None:
+                if ctx.blocked[0] == "spin" and mem.changed_since(ctx, ctx.blocked[2]):
+                    out.append((tid, STEP))
+            elif ctx.op is not None and mem.can_perform(ctx, ctx.op):
+                out.append((tid, STEP))
+            if (ctx.irqs and (ctx.op is not None or ctx.done) and ctx.blocked is None
+                    and mem.visible(ctx, sent_cell(ctx.cpu))[0] > ctx.handled
+                    and mem.can_interrupt(ctx)):
+                out.append((tid, IRQ_ACTION))
+            if mem.can_flush(ctx):
+                out.append((tid, FLUSH))
+        return out
+
+    def apply(self, action: tuple[int, str]) -> None:
+        tid, kind = action
+        ctx = self.contexts[tid]
+        if kind == STEP:
+            if ctx.blocked is not None:
+                ctx.unblock_spin()
+            else:
+                self.perform(ctx)
+        elif kind == IRQ_ACTION:
+            sent, src = self.mem.visible(ctx, sent_cell(ctx.cpu))
+            self._event(ctx, "R", sent_cell(ctx.cpu), sent, src, None)
+            ctx.take_irqs(sent)
+        else:
+            self.mem.flush(ctx, self)
+        if self.violation is None and self.step_invariants:
+            self.check_step_invariants()
+
+    def perform(self, ctx: Context) -> None:
+        """Perform the context's pending shared op on the memory model."""
+        op, mem = ctx.op, self.mem
+        code = op.code
+        if code == 1:      # Load
+            value, src = mem.load(ctx, op.cell, op.order)
+            self._event(ctx, "R", op.cell, value, src, op)
+            ctx.record_read(op.cell, src)
+            ctx.advance(value)
+        elif code == 2:    # Store
+            ev = self._event(ctx, "W", op.cell, op.value, None, op)
+            mem.store(ctx, op.cell, op.value, ev.wid, op.order, self)
+            ctx.spin_wrote = True
+            ctx.advance(None)
+        elif code == 3:    # Rmw
+            old, src = mem.load(ctx, op.cell, "mb")
+            new = op.apply(old)
+            ctx.record_read(op.cell, src)
+            if new is NO_WRITE:
+                self._event(ctx, "R", op.cell, old, src, op)
+            else:
+                ev = self._event(ctx, "U", op.cell, new, src, op)
+                ev.text = old
+                mem.store(ctx, op.cell, new, ev.wid, "mb", self)
+                ctx.spin_wrote = True
+            ctx.advance(old)
+        elif code == 4:    # Fence
+            mem.fence(ctx, op.kind)
+            self._event(ctx, "F", None, op.kind, None, op)
+            ctx.advance(None)
+        elif code == 5:    # Await (enabled only when the predicate holds)
+            vals = []
+            for cell in op.cells:
+                value, src = mem.load(ctx, cell, "once")
+                ctx.record_read(cell, src)
+                vals.append(value)
+            self._event(ctx, "A", op.cells, tuple(vals), None, op)
+            ctx.advance(tuple(vals))
+        else:
+            raise ScenarioError(f"{ctx.name}: cannot perform {op!r}")
+
+    def _event(self, ctx, kind, cell, value, src, op) -> Event:
+        ev = Event(ctx.tid, ctx.nevents, kind, cell, value, src, op)
+        ctx.nevents += 1
+        if self.record:
+            self._where(ev, ctx)
+        self.events.append(ev)
+        return ev
+
+    # -- properties -------------------------------------------------------------
+    def check_step_invariants(self) -> None:
+        view = self.mem.view()
+        for inv in self.step_invariants:
+            v = self._evaluate(inv, view, None)
+            if v is not None:
+                self.fail(v)
+                return
+
+    def _evaluate(self, inv, view, results):
+        try:
+            return inv.evaluate(view, results)
+        except Exception as err:
+            return make_violation("exception", inv.name,
+                                  f"invariant {inv.name} raised {type(err).__name__}: {err}")
+
+    def finish(self) -> None:
+        """After the last action: deadlock detection and end invariants."""
+        if self.violation is not None:
+            return
+        stuck = [c for c in self.contexts if not c.done]
+        if stuck:
+            self.fail(stuck_violation(stuck))
+            return
+        view = self.mem.view()
+        results = {c.name: c.result for c in self.contexts}
+        for inv in self.end_invariants:
+            v = self._evaluate(inv, view, results)
+            if v is not None:
+                self.fail(v)
+                return
+
+    @property
+    def results(self) -> dict[str, Any]:
+        return {c.name: c.result for c in self.contexts}
+
+    def signature(self) -> tuple:
+        """The execution's reads-from map and per-cell write order (hashable)."""
+        rf, co = [], {}
+        for ev in self.events:
+            if ev.kind in ("R", "U"):
+                rf.append(((ev.tid, ev.idx), ev.src))
+            if ev.kind in ("W", "U"):
+                co.setdefault(ev.cell, []).append((ev.tid, ev.idx))
+        order = self.mem.coherence()
+        if order is not None:
+            co = order
+        return (tuple(sorted(rf)), tuple(sorted((k, tuple(v)) for k, v in co.items())))
+
+
+def stuck_violation(stuck: list[Context]) -> Violation:
+    """Deadlock, or livelock when a stuck thread is spinning."""
+    spinning = [c for c in stuck if c.blocked is not None and c.blocked[0] == "spin"]
+    parts = {}
+    for c in stuck:
+        if c.blocked is not None and c.blocked[0] == "spin":
+            label = c.blocked[1].label or "retry loop"
+            parts[f"{c.name} (cpu{c.cpu})"] = f"spins in {label}: nothing it reads changes"
+        elif c.op is not None:
+            parts[f"{c.name} (cpu{c.cpu})"] = f"waits at {c.op.describe()}" + (
+                " with IRQs off" if not c.irqs else "")
+        else:
+            parts[f"{c.name} (cpu{c.cpu})"] = "cannot proceed"
+    if spinning:
+        names = ", ".join(c.name for c in spinning)
+        return make_violation("livelock", "progress",
+                              f"{names} loops for ever: no other thread can change what it reads",
+                              parts)
+    return make_violation("deadlock", "progress",
+                          "every unfinished thread is waiting for another", parts)
+
+
+def final_view(ex: Execution) -> Mapping[str, Any]:
+    return ex.mem.view()

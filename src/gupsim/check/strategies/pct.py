@@ -1,0 +1,55 @@
+"""Probabilistic Concurrency Testing (Burckhardt, Kothari, Musuvathi and
+Nagarakatte, "A randomized scheduler with probabilistic guarantees of finding
+bugs", ASPLOS 2010).
+
+Each execution gives the threads random distinct priorities (all above d) and
+picks d-1 random change points among the first k steps; the highest-priority
+enabled thread always runs, and when the execution reaches change point i the
+running thread's priority drops to i. With n threads and k steps, one
+execution finds any bug of depth d with probability at least 1/(n k^(d-1)).
+k is learned: the longest execution seen so far (the first run uses 64).
+"""
+
+from __future__ import annotations
+
+import random
+
+
+class PCT:
+    exhaustive = False
+
+    def __init__(self, seed: int = 0, depth: int = 2):
+        self.seed, self.d = seed, depth
+        self.k = 0
+        self.n = 0
+        self.rng = None
+        self.prio: dict[int, float] = {}
+        self.changes: dict[int, int] = {}
+        self.step = 0
+
+    def begin(self) -> bool:
+        self.rng = random.Random(f"pct:{self.seed}:{self.n}")
+        self.n += 1
+        self.prio = {}
+        k = self.k or 64
+        points = self.rng.sample(range(1, k + 1), min(self.d - 1, k))
+        self.changes = {p: i + 1 for i, p in enumerate(sorted(points))}
+        self.step = 0
+        return True
+
+    def _priority(self, tid: int) -> float:
+        if tid not in self.prio:   # first seen: a random rank above d
+            self.prio[tid] = self.d + self.rng.random()
+        return self.prio[tid]
+
+    def choose(self, enabled):
+        self.step += 1
+        best = max(enabled, key=lambda a: (self._priority(a[0]), -ord(a[1][0])))
+        drop = self.changes.get(self.step)
+        if drop is not None:
+            self.prio[best[0]] = float(drop) / (self.d + 1)
+            best = max(enabled, key=lambda a: (self._priority(a[0]), -ord(a[1][0])))
+        return best
+
+    def end(self) -> None:
+        self.k = max(self.k, self.step)
