@@ -1,0 +1,49 @@
+"""gupsim.kernel: an executable model of Linux's lockless GUP-fast and the mm
+machinery that races with it, written on the op vocabulary (gupsim.ops).
+
+Layout (each module's docstring names the kernel file, era and protection
+scheme it models):
+
+* ``arch/``       architectures: capabilities (IPI or broadcast TLB flush, RCU
+                  table freeing, pte_special, levels, entry halves, memory model
+                  name) -- ``ARCHES``, ``get_arch``
+* ``pagetable``   shrunk geometry, per-arch entry encodings, entry accessors
+* ``core``        ``Kernel``: one booted world; setup helpers; ``program()``
+* ``page``        struct page refcounting (pre-2016 tail pins, folio era)
+* ``mm``          mmap_sem, page_table_lock, ``Task`` (current)
+* ``cpu``/``tlb`` TLB flush by IPI or broadcast, RCU-sched, mmu_gather
+* ``thp``         THP split, 2013 (splitting pmd) and 2016 (refcount freeze)
+* ``mmops``       munmap, reclaim, anonymous fault
+* ``gup/``        designs, the one lockless walker, slow path, entry points
+* ``futex``       get_futex_key (2013 THP-tail loop, post-2016)
+* ``invariants``  end-of-run properties (the rest are Asserts at the access)
+
+A design is a set of named protections; derive your own in a line::
+
+    from gupsim.kernel import Kernel, get_design
+    d = get_design("generic-rcu-2014").without("split:ipi")   # ablate one
+    k = Kernel(arch="arm64", design=d, cpus=2)
+
+    from dataclasses import replace
+    mine = replace(get_design("arm-rfc-2013"), name="arm-rfc+rcu",
+                   protections=get_design("arm-rfc-2013").protections
+                   + ("table:rcu-free", "walker:speculative-ref",
+                      "walker:recheck-pte"))
+
+Threads are generators over a ``Kernel`` and a ``Task``::
+
+    k = Kernel("x86-64", "x86-2008", cpus=2)
+    mm = k.new_mm(); k.add_vma(mm, 0x0, 0x2000); k.map_page(mm, 0x0)
+    t0, t1 = k.task(0, mm), k.task(1, mm)
+    prog = k.program([ThreadSpec("gup", gup_thread(k, t0), cpu=0),
+                      ThreadSpec("munmap", munmap(k, t1, 0x0, 0x2000), cpu=1)],
+                     [refcount_balanced(k)])
+"""
+
+from .arch import ARCHES, Arch, get_arch
+from .core import Kernel, MmStruct, Vma, snapshot
+from .gup.designs import DESIGNS, PROTECTIONS, Design, get_design
+from .mm import Task
+
+__all__ = ["ARCHES", "Arch", "get_arch", "Kernel", "MmStruct", "Vma", "snapshot",
+           "DESIGNS", "PROTECTIONS", "Design", "get_design", "Task"]

@@ -1,0 +1,257 @@
+"""The Kernel object: one booted world (arch, GUP design, CPUs, memory image).
+
+A scenario factory builds a fresh ``Kernel`` for every execution, populates
+it *before* any thread runs (mm_structs, VMAs, page tables, pages: plain
+Python that writes initial cell values into ``k.memory``), then creates the
+threads (generators over ``k``) and calls ``k.program(...)``.
+
+What is a cell and what is not:
+
+* cells (shared, racy): page-table entries, ``struct page`` counters and
+  compound-head links, ``mmap_sem``, the page-table lock, VMA presence, the
+  readers counter of the 2013 proposal;
+* immutable Python during a run: which frames are page tables (``k.tables``),
+  the THP deposited page table, VMA bounds, per-thread page pools.
+
+MODEL: frames are not reallocated within one execution: a freed page keeps
+count 0 and a freed page-table page keeps its poison.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..spec import Invariant, Program, ThreadSpec
+from .arch import Arch, get_arch
+from .gup.designs import Design, get_design
+from .pagetable import Encoding, Geometry, Table, split_halves
+
+NO_HEAD = None
+"""compound_head cell value of a page that is not a tail page."""
+
+
+@dataclass(frozen=True)
+class Vma:
+    """vm_area_struct: bounds and protection (immutable); presence is a cell."""
+
+    mm: int
+    index: int
+    start: int
+    end: int
+    write: bool = True
+    anon: bool = True
+
+    @property
+    def cell(self) -> str:
+        return f"mm{self.mm}.vma[{self.index}]"
+
+
+@dataclass
+class MmStruct:
+    """mm_struct: pgd, VMAs, mmap_sem and page_table_lock cells."""
+
+    id: int
+    pgd: Table
+    vmas: list[Vma] = field(default_factory=list)
+    deposited: dict[str, int] = field(default_factory=dict)
+    """pmd cell -> pfn of the page table deposited for a THP split
+    (pgtable_trans_huge_deposit at fault time)."""
+
+    @property
+    def mmap_sem(self) -> str:
+        return f"mm{self.id}.mmap_sem"
+
+    @property
+    def page_table_lock(self) -> str:
+        return f"mm{self.id}.page_table_lock"
+
+
+class Kernel:
+    """One booted kernel: ``Kernel(arch, design, cpus)``; see module docstring."""
+
+    def __init__(self, arch: str | Arch = "x86-64", design: str | Design = "modern",
+                 cpus: int = 1, ptrs_per_pte: int = 2):
+        self.arch = get_arch(arch)
+        self.design = get_design(design)
+        self.nr_cpus = cpus
+        self.geo = Geometry(self.arch.levels, ptrs_per_pte)
+        self.enc = Encoding(self.arch)
+        self.memory: dict[str, object] = {}
+        self.tables: dict[int, Table] = {}
+        self.page_kind: dict[int, str] = {}
+        self.mms: list[MmStruct] = []
+        self.large_folios: set[int] = set()
+        self._next_pfn = 1           # pfn 0 is never handed out (0 is pte_none)
+        d, a = self.design, self.arch
+        # The counter is _count before 2016 and _refcount after (commit 0139aa7b7fa1).
+        self.COUNT = "_refcount" if d.era >= 2016 else "_count"
+        self.flush_by_ipi = a.tlb_flush_ipi and d.enabled("tlb:flush-ipi")
+        self.rcu_table_free = (a.rcu_table_free and "table:rcu-free" not in d.removed) or (
+            a.rcu_table_free_available and d.enabled("table:rcu-free"))
+        self.memory["gup_readers"] = 0
+
+    # --- cells of struct page ------------------------------------------------
+    def count(self, pfn: int) -> str:
+        return f"page[{pfn}].{self.COUNT}"
+
+    def mapcount(self, pfn: int) -> str:
+        return f"page[{pfn}]._mapcount"
+
+    def head(self, pfn: int) -> str:
+        """compound_head: head pfn for a tail page, None otherwise.
+
+        MODEL: PG_tail + page->first_page (2013) and the compound_head word
+        with bit 0 (2016+) are one cell; split writes it once per tail."""
+        return f"page[{pfn}].compound_head"
+
+    def compound_lock(self, pfn: int) -> str:
+        return f"page[{pfn}].compound_lock"
+
+    # --- setup-time allocation (no yields: before threads start) ---------------
+    def alloc_pages(self, n: int = 1, kind: str = "data") -> int:
+        """Contiguous frames, free (count 0). Returns the first pfn."""
+        first = self._next_pfn
+        self._next_pfn += n
+        for pfn in range(first, first + n):
+            self.page_kind[pfn] = kind
+            if kind == "data":
+                self.memory[self.count(pfn)] = 0
+                self.memory[self.mapcount(pfn)] = -1
+                self.memory[self.head(pfn)] = NO_HEAD
+        return first
+
+    def alloc_table(self, mm: int, level: str) -> Table:
+        pfn = self.alloc_pages(1, kind="table")
+        t = Table(pfn, level, mm, self.geo.ptrs(level), self.arch.entry_halves)
+        self.tables[pfn] = t
+        for i in range(t.nentries):
+            self.set_entry(t, i, 0)
+        return t
+
+    def set_entry(self, t: Table, i: int, v) -> None:
+        if t.halves == 1:
+            self.memory[t.cell(i)] = v
+        else:
+            lo, hi = split_halves(v)
+            self.memory[t.cell(i) + ".lo"], self.memory[t.cell(i) + ".hi"] = lo, hi
+
+    def get_entry(self, t: Table, i: int):
+        from .pagetable import join_halves
+        if t.halves == 1:
+            return self.memory[t.cell(i)]
+        return join_halves(self.memory[t.cell(i) + ".lo"], self.memory[t.cell(i) + ".hi"])
+
+    def new_mm(self) -> MmStruct:
+        mm = MmStruct(len(self.mms), None)  # type: ignore[arg-type]
+        mm.pgd = self.alloc_table(mm.id, "pgd")
+        self.memory[mm.mmap_sem] = 0
+        self.memory[mm.page_table_lock] = 0
+        self.mms.append(mm)
+        return mm
+
+    def add_vma(self, mm: MmStruct, start: int, end: int, write: bool = True) -> Vma:
+        v = Vma(mm.id, len(mm.vmas), start, end, write)
+        mm.vmas.append(v)
+        self.memory[v.cell] = True
+        # MODEL: the levels above the pte table (__pud_alloc/__pmd_alloc) are
+        # populated when the VMA is created; faults only allocate pte tables.
+        if "pmd" in self.geo.present:
+            for addr in range(start, end, self.geo.size("pmd")):
+                self.pmd_slot(mm, addr)
+        return v
+
+    def pmd_slot(self, mm: MmStruct, addr: int, create: bool = True) -> tuple[Table, int]:
+        """Setup-time walk to the pmd-level slot of ``addr`` (folded levels skipped)."""
+        return self._slot(mm, addr, "pmd", create)
+
+    def pte_slot(self, mm: MmStruct, addr: int, create: bool = True) -> tuple[Table, int]:
+        return self._slot(mm, addr, "pte", create)
+
+    def _slot(self, mm, addr, want, create):
+        assert want in self.geo.present, f"{want} is folded on {self.arch.name}"
+        t = mm.pgd
+        while t.level != want:
+            i = self.geo.index(t.level, addr)
+            v = self.get_entry(t, i)
+            below = self.geo.present[self.geo.present.index(t.level) + 1]
+            if v == 0:
+                if not create:
+                    raise KeyError(hex(addr))
+                nt = self.alloc_table(mm.id, below)
+                self.set_entry(t, i, self.enc.mk_table(nt.pfn))
+                t = nt
+            else:
+                t = self.tables[self.enc.pfn(v)]
+        return t, self.geo.index(want, addr)
+
+    def map_page(self, mm: MmStruct, addr: int, pfn: int | None = None,
+                 write: bool = True, special: bool = False) -> int:
+        """An already-faulted anonymous page: pte set, count 1, mapcount 1."""
+        if pfn is None:
+            pfn = self.alloc_pages(1)
+        t, i = self.pte_slot(mm, addr)
+        self.set_entry(t, i, self.enc.mk_pte(pfn, write=write, special=special))
+        if not special:
+            self.memory[self.count(pfn)] += 1
+            self.memory[self.mapcount(pfn)] += 1
+        return pfn
+
+    def map_thp(self, mm: MmStruct, addr: int, write: bool = True) -> int:
+        """An anonymous THP mapped by one huge pmd, with a deposited pte table.
+
+        Counts as do_huge_pmd_anonymous_page() leaves them: head count 1 and
+        mapcount 1, tails count 0 (pre-2016 tails keep GUP pins in _mapcount,
+        starting at -1), each tail's compound_head pointing at the head."""
+        assert self.arch.has_thp, f"{self.arch.name} has no THP"
+        assert addr % self.geo.size("pmd") == 0, hex(addr)
+        nr = self.geo.hpage_pmd_nr
+        head = self.alloc_pages(nr)
+        for p in range(head + 1, head + nr):
+            self.memory[self.head(p)] = head
+        self.memory[self.compound_lock(head)] = 0
+        self.large_folios.add(head)
+        if not self.design.thp_refcount_2013:
+            self.memory[f"page[{head}]._pincount"] = 0
+        self.memory[self.count(head)] = 1
+        self.memory[self.mapcount(head)] = 0
+        t, i = self.pmd_slot(mm, addr)
+        self.set_entry(t, i, self.enc.mk_huge_pmd(head, write=write))
+        deposit = self.alloc_table(mm.id, "pte")
+        mm.deposited[t.cell(i)] = deposit.pfn
+        return head
+
+    # --- CPUs and current ------------------------------------------------------------
+    def task(self, cpu: int, mm: MmStruct, pages: int = 0, tables: int = 0):
+        """``current`` for a thread on ``cpu``, with frames it may allocate."""
+        from .mm import Task
+        return Task(cpu, mm, [self.alloc_pages(1) for _ in range(pages)],
+                    [self.alloc_table(mm.id, "pte") for _ in range(tables)])
+
+    def other_cpus(self, cpu: int) -> tuple[int, ...]:
+        return tuple(c for c in range(self.nr_cpus) if c != cpu)
+
+    # --- the program ---------------------------------------------------------------------
+    def program(self, threads: list[ThreadSpec], invariants: list[Invariant] = ()) -> Program:
+        assert len(threads) <= self.nr_cpus, "one thread per CPU"
+        return Program(threads=list(threads), memory=dict(self.memory),
+                       invariants=list(invariants), context=self,
+                       snapshot=snapshot, describe=None)
+
+    def data_pages(self) -> list[int]:
+        return sorted(p for p, k in self.page_kind.items() if k == "data")
+
+
+def snapshot(k: Kernel, mem) -> dict:
+    """JSON-able view for trace viewers: decoded entries and page counters."""
+    tables = {}
+    for pfn in sorted(k.tables):
+        t = k.tables[pfn]
+        tables[f"mm{t.mm}.{t.level}{pfn}"] = [
+            k.enc.describe(mem.get(t.cell(i), mem.get(t.cell(i) + ".lo")))
+            for i in range(t.nentries)]
+    pages = {str(p): {"count": mem.get(k.count(p)), "mapcount": mem.get(k.mapcount(p)),
+                      "compound_head": mem.get(k.head(p))} for p in k.data_pages()}
+    return {"arch": k.arch.name, "design": k.design.name, "tables": tables, "pages": pages}
+
+
+__all__ = ["Kernel", "MmStruct", "Vma", "NO_HEAD", "snapshot"]

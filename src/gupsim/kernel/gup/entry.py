@@ -1,0 +1,93 @@
+"""GUP entry points: get_user_pages_fast, __get_user_pages_fast, pin_user_pages_fast,
+and the release side (put_page / unpin_user_page).
+
+get_user_pages_fast() follows the seed patch (and arch/x86/mm/gup.c): walk
+with IRQs off; on a short walk, fall back to get_user_pages() under mmap_sem
+for the rest, and be careful with return values: pages already pinned by the
+fast walk are never lost to a slow-path error (``nr`` wins over ``-errno``).
+
+__get_user_pages_fast() is the IRQ-safe variant: it may be called with IRQs
+disabled (futex, perf), saves and restores the IRQ state, never falls back,
+and returns how many pages it pinned (possibly 0).
+
+The weak default (mm/util.c, ARM before 2014): __get_user_pages_fast returns
+0 and get_user_pages_fast is get_user_pages under mmap_sem.
+"""
+
+from __future__ import annotations
+
+from ..mm import down_read, up_read
+from ..page import FOLL_GET, FOLL_PIN, compound_head, put_page
+from ..pagetable import PAGE_SIZE
+from .fast import Walk, gup_fast, gup_put_folio
+from .slow import get_user_pages
+
+
+def _slow(k, t, start, nr_pages, write, pages, flags):
+    yield from down_read(t.mm.mmap_sem)
+    ret = yield from get_user_pages(k, t, start, nr_pages, write, pages, flags)
+    yield from up_read(t.mm.mmap_sem)
+    return ret
+
+
+def _gup_fast_fallback(k, t, start, nr_pages, write, pages, flags):
+    start &= ~(PAGE_SIZE - 1)
+    end = start + nr_pages * PAGE_SIZE
+    if nr_pages <= 0:
+        return 0
+    if k.design.walker is None:
+        return (yield from _slow(k, t, start, nr_pages, write, pages, flags))
+    w = Walk(write, flags)
+    nr = yield from gup_fast(k, t.mm, w, start, end)
+    pages.extend(w.pages)
+    if nr == nr_pages:
+        return nr
+    # slow: try to get the remaining pages with get_user_pages
+    ret = yield from _slow(k, t, start + nr * PAGE_SIZE, nr_pages - nr, write, pages, flags)
+    # "Have to be a bit careful with return values"
+    if nr > 0:
+        ret = nr if ret < 0 else ret + nr
+    return ret
+
+
+def get_user_pages_fast(k, t, start, nr_pages, write, pages):
+    """Pin (FOLL_GET) ``nr_pages`` from ``start`` into ``pages``; returns the count
+    pinned (a prefix) or -errno if none."""
+    return (yield from _gup_fast_fallback(k, t, start, nr_pages, write, pages, FOLL_GET))
+
+
+def pin_user_pages_fast(k, t, start, nr_pages, write, pages):
+    """FOLL_PIN variant (2020+); designs before the folio walker treat it as a get."""
+    flags = FOLL_PIN if k.design.walker == "folio" else FOLL_GET
+    return (yield from _gup_fast_fallback(k, t, start, nr_pages, write, pages, flags))
+
+
+def __get_user_pages_fast(k, t, start, nr_pages, write, pages):
+    """IRQ-safe, no fallback. 0 for the weak default."""
+    if k.design.walker is None or nr_pages <= 0:
+        return 0
+    start &= ~(PAGE_SIZE - 1)
+    w = Walk(write, FOLL_GET)
+    nr = yield from gup_fast(k, t.mm, w, start, start + nr_pages * PAGE_SIZE)
+    pages.extend(w.pages)
+    return nr
+
+
+def put_user_pages(k, pages):
+    """put_page() on each page a FOLL_GET call returned."""
+    for pfn in pages:
+        yield from put_page(k, pfn)
+
+
+def unpin_user_pages(k, pages):
+    """unpin_user_page() on each page: gup_put_folio(page_folio(page), 1, FOLL_PIN)."""
+    if k.design.walker != "folio":
+        yield from put_user_pages(k, pages)
+        return
+    for pfn in pages:
+        folio = yield from compound_head(k, pfn)
+        yield from gup_put_folio(k, folio, 1, FOLL_PIN)
+
+
+__all__ = ["get_user_pages_fast", "__get_user_pages_fast", "pin_user_pages_fast",
+           "put_user_pages", "unpin_user_pages"]

@@ -1,0 +1,325 @@
+"""GUP-fast: the lockless page-table walk, one walker for every design.
+
+Models arch/x86/mm/gup.c (2008, THP 2011), its ARM copy (the 2013 seed RFC),
+arch/powerpc/mm/gup.c (2008), mm/gup.c's generic RCU walker (Steve Capper,
+v3.19, 2014) and today's mm/gup.c (gup_fast*, try_grab_folio_fast). The
+design (gup/designs.py) picks the walker shape and which protections are in
+force; the code below asks ``k.design.enabled(...)`` at each one.
+
+The problem: the walk takes no lock, while munmap frees the page tables it
+walks, reclaim frees the pages it references and THP splitting rewrites the
+pmd and moves the references it takes. The protection schemes:
+
+1. IRQs off + an IPI that the other side waits for (x86 TLB shootdown,
+   kick_all_cpus_sync(), tlb_remove_table_sync_one()): the freer/splitter
+   cannot get past its IPI while the walker is inside the IRQs-off region.
+2. RCU table freeing: page-table pages are freed after a grace period, which
+   an IRQs-off region holds off; the walker must then cope with entries
+   changing under it: speculative references that fail on a zero count, and
+   re-reads of the pte/pmd (and of page_folio()) after the reference.
+3. The readers counter (2013 proposal): the splitter waits for zero readers
+   after publishing the splitting pmd; each side has a full barrier between
+   its write and its read.
+
+Assumptions: an entry read is single-copy atomic except on split-entry arches
+(x86 PAE, handled by gup_get_pte's retry loop in the x86 shape); the arch's
+flush and table freeing match one of the schemes above
+(``Arch.assumption_violations``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ...ops import Assert, Fence, IrqDisable, IrqEnable, Load, Rmw, SpinHint
+from ..page import (FOLL_GET, FOLL_PIN, GUP_PIN_COUNTING_BIAS, compound_head,
+                    folio_put_refs, get_head_page_multiple, get_huge_page_tail, get_page,
+                    page_cache_add_speculative, page_cache_get_speculative, put_page)
+from ..pagetable import PAGE_SIZE, join_halves, lower_table, read_entry
+
+
+@dataclass
+class Walk:
+    """The walker's private state: flags, the pages array and *nr."""
+
+    write: bool
+    flags: int = FOLL_GET
+    pages: list[int] = field(default_factory=list)
+
+    @property
+    def nr(self) -> int:
+        return len(self.pages)
+
+
+# --- reference helpers per shape -------------------------------------------------
+
+def _get_ref(k, pfn):
+    """Speculative where the design says so, else a plain get_page()."""
+    if k.design.enabled("walker:speculative-ref"):
+        return (yield from page_cache_get_speculative(k, pfn))
+    yield from get_page(k, pfn)
+    return True
+
+
+def try_get_folio(k, pfn, refs):
+    """mm/gup.c try_get_folio(): ref the folio, then check the page is still in it."""
+    while True:
+        yield SpinHint("try_get_folio retry")
+        folio = yield from compound_head(k, pfn)
+        if k.design.enabled("walker:speculative-ref"):
+            old = yield Rmw(k.count(folio), "add_unless", refs, expected=0, order="mb")
+            if old == 0:
+                return None
+        else:
+            old = yield Rmw(k.count(folio), "add", refs, order="mb")
+            yield Assert(old > 0, "folio reference taken on a free page", page=folio)
+        if not k.design.enabled("walker:recheck-folio"):
+            return folio
+        # (1) take the folio reference, then (2) re-read page_folio(page): a
+        # split between the two would leave the ref on a folio the page no
+        # longer belongs to. Pairs with: thp.split_huge_page_2016 (tail unfreeze).
+        now = yield from compound_head(k, pfn)
+        if now == folio:
+            return folio
+        yield from folio_put_refs(k, folio, refs)
+
+
+def try_grab_folio_fast(k, pfn, refs, flags):
+    """mm/gup.c try_grab_folio_fast(): FOLL_GET or FOLL_PIN (bias / _pincount)."""
+    folio = yield from try_get_folio(k, pfn, refs)
+    if folio is None or not flags & FOLL_PIN:
+        return folio
+    if folio in k.large_folios:
+        yield Rmw(f"page[{folio}]._pincount", "add", refs, order="once")
+    else:
+        yield Rmw(k.count(folio), "add", refs * (GUP_PIN_COUNTING_BIAS - 1), order="once")
+    yield Fence("mb__after_atomic")
+    return folio
+
+
+def gup_put_folio(k, folio, refs, flags):
+    if flags & FOLL_PIN:
+        if folio in k.large_folios:
+            yield Rmw(f"page[{folio}]._pincount", "sub", refs, order="once")
+        else:
+            refs *= GUP_PIN_COUNTING_BIAS
+    yield from folio_put_refs(k, folio, refs)
+
+
+# --- the levels ---------------------------------------------------------------------
+
+def gup_get_pte(k, table, i):
+    """x86 gup_get_pte(): READ_ONCE, or on PAE low, rmb, high, rmb, low again."""
+    if table.halves == 1 or not k.design.walker == "x86":
+        return (yield from read_entry(k, table, i))
+    c = table.cell(i)
+    while True:
+        yield SpinHint("gup_get_pte retry")
+        lo = yield Load(c + ".lo")
+        yield Fence("rmb")
+        hi = yield Load(c + ".hi")
+        yield Fence("rmb")
+        again = yield Load(c + ".lo")
+        if again == lo:
+            v = join_halves(lo, hi)
+            yield Assert(v != "POISON", "gup_get_pte read a freed page-table page",
+                         entry=c)
+            return v
+
+
+def gup_pte_range(k, w: Walk, pmd, pmd_ref, addr, end):
+    d, enc = k.design, k.enc
+    table = lower_table(k, pmd)
+    yield Assert(table is not None, "pmd points to something that is not a page table "
+                 "(torn or stale pmd)", pmd=enc.describe(pmd))
+    if table is None:
+        return False
+    if d.walker == "generic" and not k.arch.has_pte_special:
+        return False     # mm/gup.c 2014 without __HAVE_ARCH_PTE_SPECIAL
+    while True:
+        i = k.geo.index("pte", addr)
+        pte = yield from gup_get_pte(k, table, i)
+        if d.walker == "folio" and enc.pte_protnone(pte):
+            return False
+        if not enc.pte_access_permitted(pte, w.write) or enc.pte_special(pte):
+            return False
+        pfn = enc.pte_pfn(pte)
+        yield Assert(k.page_kind.get(pfn) == "data", "VM_BUG_ON(!pfn_valid(pte_pfn(pte)))",
+                     pte=enc.describe(pte))
+        if d.walker == "folio":
+            folio = yield from try_grab_folio_fast(k, pfn, 1, w.flags)
+            if folio is None:
+                return False
+            # (1) reference, then (2) re-read pmd and pte. Pairs with:
+            # mmops.zap_pte_range, mmops.shrink_page (unmap, then look at the
+            # count) and thp.split_huge_page_2016 (pmdp_invalidate, then freeze).
+            if d.enabled("walker:recheck-pmd") and pmd != (yield from _reread(k, pmd_ref)):
+                yield from gup_put_folio(k, folio, 1, w.flags)
+                return False
+            if d.enabled("walker:recheck-pte") and pte != (yield from read_entry(k, table, i)):
+                yield from gup_put_folio(k, folio, 1, w.flags)
+                return False
+        else:
+            ok = yield from _get_ref(k, pfn)
+            if not ok:
+                return False
+            # (1) speculative reference, then (2) re-read the pte.
+            # Pairs with: zap_pte_range (clear pte, then put_page) and reclaim
+            # (clear pte, then page_freeze_refs).
+            if d.enabled("walker:recheck-pte") and pte != (yield from read_entry(k, table, i)):
+                yield from put_page(k, pfn)
+                return False
+        w.pages.append(pfn)
+        addr += PAGE_SIZE
+        if addr == end:
+            return True
+
+
+def _reread(k, ref):
+    table, i = ref
+    return (yield from read_entry(k, table, i))
+
+
+def gup_huge_pmd(k, w: Walk, pmd, pmd_ref, addr, end):
+    d, enc = k.design, k.enc
+    if not enc.pte_access_permitted(pmd, w.write):
+        return False
+    head = enc.pmd_pfn(pmd)
+    first = head + ((addr & ~k.geo.mask("pmd")) >> 12)
+    refs = (end - addr) // PAGE_SIZE
+    pages = list(range(first, first + refs))
+    if d.walker == "folio":
+        folio = yield from try_grab_folio_fast(k, first, refs, w.flags)
+        if folio is None:
+            return False
+        if d.enabled("walker:recheck-pmd") and pmd != (yield from _reread(k, pmd_ref)):
+            yield from gup_put_folio(k, folio, refs, w.flags)
+            return False
+        w.pages.extend(pages)
+        return True
+    # Pre-2016 shapes: (1) check every page is still a tail of ``head`` ...
+    tails = []
+    for pfn in pages:
+        h = yield Load(k.head(pfn))
+        yield Assert((h or pfn) == head, "gup_huge_pmd: page is no longer part of the "
+                     "THP the pmd maps (VM_BUG_ON(compound_head(page) != head)): the "
+                     "split ran under the walker", page=pfn, head=head, compound_head=h)
+        if h is not None:
+            tails.append(pfn)
+    if d.walker == "x86":
+        # ... then (2) pin tails in _mapcount and (3) add all refs to the head.
+        # Pairs with: thp.__split_huge_page_refcount, held off by the IPI in
+        # pmdp_splitting_flush (x86) or by the readers counter.
+        for pfn in tails:
+            yield from get_huge_page_tail(k, pfn)
+        yield from get_head_page_multiple(k, head, refs)
+        w.pages.extend(pages)
+        return True
+    # generic (powerpc 2008 hugepte, mm/gup.c 2014): speculative head refs,
+    # (2) re-read the pmd, then (3) pin the tails.
+    if d.enabled("walker:speculative-ref"):
+        if not (yield from page_cache_add_speculative(k, head, refs)):
+            return False
+    else:
+        yield from get_head_page_multiple(k, head, refs)
+    if d.enabled("walker:recheck-pmd") and pmd != (yield from _reread(k, pmd_ref)):
+        yield from folio_put_refs(k, head, refs)
+        return False
+    for pfn in tails:
+        yield from get_huge_page_tail(k, pfn)
+    w.pages.extend(pages)
+    return True
+
+
+def gup_pmd_range(k, w: Walk, pud, pud_ref, addr, end):
+    d, enc, geo = k.design, k.enc, k.geo
+    folded = geo.folded("pmd")
+    table = None if folded else lower_table(k, pud)
+    while True:
+        nxt = geo.addr_end("pmd", addr, end)
+        if folded:
+            pmd, ref = pud, pud_ref
+        else:
+            i = geo.index("pmd", addr)
+            pmd = yield from read_entry(k, table, i)
+            ref = (table, i)
+        if enc.pmd_none(pmd) or (d.walker == "folio" and not enc.pmd_present(pmd)):
+            return False
+        # The 2013 walkers: a splitting pmd sends us to the slow path, which
+        # waits for the split (wait_split_huge_page); we cannot wait with IRQs off.
+        if d.enabled("walker:pmd-splitting-check") and enc.pmd_trans_splitting(pmd):
+            return False
+        if enc.pmd_huge(pmd):
+            if d.walker == "folio" and enc.pte_protnone(pmd):
+                return False
+            ok = yield from gup_huge_pmd(k, w, pmd, ref, addr, nxt)
+        else:
+            ok = yield from gup_pte_range(k, w, pmd, ref, addr, nxt)
+        if not ok:
+            return False
+        addr = nxt
+        if addr == end:
+            return True
+
+
+def gup_pud_range(k, w: Walk, pgd, pgd_ref, addr, end):
+    geo = k.geo
+    if geo.folded("pud"):
+        return (yield from gup_pmd_range(k, w, pgd, pgd_ref, addr, end))
+    table = lower_table(k, pgd)
+    while True:
+        nxt = geo.addr_end("pud", addr, end)
+        i = geo.index("pud", addr)
+        pud = yield from read_entry(k, table, i)
+        if k.enc.pmd_none(pud):
+            return False
+        if not (yield from gup_pmd_range(k, w, pud, (table, i), addr, nxt)):
+            return False
+        addr = nxt
+        if addr == end:
+            return True
+
+
+def gup_pgd_range(k, mm, w: Walk, addr, end):
+    geo = k.geo
+    while True:
+        nxt = geo.addr_end("pgd", addr, end)
+        i = geo.index("pgd", addr)
+        pgd = yield from read_entry(k, mm.pgd, i)
+        if k.enc.pmd_none(pgd):
+            return
+        if not (yield from gup_pud_range(k, w, pgd, (mm.pgd, i), addr, nxt)):
+            return
+        addr = nxt
+        if addr == end:
+            return
+
+
+def gup_fast(k, mm, w: Walk, start, end):
+    """The IRQs-off walk (and the readers counter around it). Returns nr.
+
+    Reader side of the 2013 proposal, as posted: atomic_inc(readers);
+    smp_mb__after_atomic_inc(); walk; smp_mb__before_atomic_dec();
+    atomic_dec(readers). Pairs with: thp.pmdp_splitting_flush (set the
+    splitting pmd; smp_mb(); wait for readers == 0)."""
+    d = k.design
+    if d.enabled("reader:readers-count"):
+        yield Rmw("gup_readers", "add", 1, order="once")
+        if d.enabled("reader:smp_mb__after_atomic"):
+            yield Fence("mb__after_atomic")
+    was_on = False
+    if d.enabled("walker:irqs-off"):
+        was_on = yield IrqDisable()
+    yield from gup_pgd_range(k, mm, w, start, end)
+    if was_on:
+        yield IrqEnable()
+    if d.enabled("reader:readers-count"):
+        if d.enabled("reader:smp_mb__before_atomic"):
+            yield Fence("mb__before_atomic")
+        yield Rmw("gup_readers", "sub", 1, order="once")
+    return w.nr
+
+
+__all__ = ["Walk", "gup_fast", "gup_pgd_range", "gup_pud_range", "gup_pmd_range",
+           "gup_pte_range", "gup_huge_pmd", "gup_get_pte", "try_get_folio",
+           "try_grab_folio_fast", "gup_put_folio"]

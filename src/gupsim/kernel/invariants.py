@@ -1,0 +1,104 @@
+"""Kernel properties, named, with kernel-term messages.
+
+Most properties are Asserts at the access (sound under every strategy):
+
+* ``pgtable-use-after-free``: a freed page-table page is poisoned; every
+  lockless entry read Asserts it did not read poison (pagetable.read_entry).
+* ``get_page-on-free-page``: get_page()/get_head_page_multiple() Assert the
+  count they incremented was > 0 (the kernel's VM_BUG_ON).
+* ``ref-across-split``: gup_huge_pmd() Asserts compound_head(page) == head
+  and get_huge_page_tail() Asserts the tail's _count is still 0.
+* ``refcount-non-negative``: every put Asserts the count it decremented was
+  at least the number of references dropped.
+* ``progress``: retry loops carry SpinHint; the checker reports a livelock.
+
+The end-of-run properties below need the final memory and are checked after
+every complete execution (``when="end"``).
+"""
+
+from __future__ import annotations
+
+from ..spec import Invariant, make_violation
+
+
+def _mapping_refs(k, mem) -> dict[int, int]:
+    """Expected reference count per page from the final page tables: one per
+    present pte mapping (on the folio from 2016, on the page before) and one
+    per huge pmd (on the head). GUP users have released everything by then."""
+    enc = k.enc
+    exp = {p: 0 for p in k.data_pages()}
+    for mm in k.mms:
+        stack = [mm.pgd]
+        while stack:
+            t = stack.pop()
+            for i in range(t.nentries):
+                c = t.cell(i)
+                v = mem.get(c) if t.halves == 1 else _join(mem, c)
+                if not isinstance(v, int) or v == 0 or not enc.flag(v, "present"):
+                    continue
+                if t.level == "pte":
+                    p = enc.pfn(v)
+                    h = mem.get(k.head(p))
+                    if not k.design.thp_refcount_2013 and h is not None:
+                        p = h
+                    exp[p] = exp.get(p, 0) + 1
+                elif enc.pmd_huge(v):
+                    exp[enc.pfn(v)] = exp.get(enc.pfn(v), 0) + 1
+                elif enc.pfn(v) in k.tables:
+                    stack.append(k.tables[enc.pfn(v)])
+    return exp
+
+
+def _join(mem, c):
+    from .pagetable import join_halves
+    return join_halves(mem.get(c + ".lo"), mem.get(c + ".hi"))
+
+
+def refcount_balanced(k) -> Invariant:
+    """``refcount-balanced``: at the end every page's count equals the
+    references its mappings hold: no GUP reference leaked or lost, none left
+    on the wrong page (a ref taken on a THP head for a page split off it),
+    and no THP tail still carrying a GUP pin in _mapcount (pre-2016)."""
+    def check(mem, results):
+        exp = _mapping_refs(k, mem)
+        for p in k.data_pages():
+            have = mem.get(k.count(p))
+            if have != exp[p]:
+                what = "leaked" if have > exp[p] else "lost"
+                return make_violation(
+                    "invariant", "refcount-balanced",
+                    f"page {p}: {k.COUNT} is {have} at the end but its mappings hold "
+                    f"{exp[p]}: a reference was {what} (taken on one page, dropped on "
+                    "another, or never dropped)",
+                    {"page": p, "count": have, "expected": exp[p],
+                     "compound_head": mem.get(k.head(p))})
+            if k.design.thp_refcount_2013 and mem.get(k.head(p)) is not None \
+                    and mem.get(k.mapcount(p)) != -1:
+                return make_violation(
+                    "invariant", "refcount-balanced",
+                    f"THP tail page {p} still holds GUP pins in _mapcount at the end",
+                    {"page": p, "_mapcount": mem.get(k.mapcount(p))})
+        return None
+    return Invariant("refcount-balanced", check, when="end")
+
+
+def gup_results_consistent(k, thread: str, expected_pages: dict[int, int]) -> Invariant:
+    """``gup-returned-mapped-pages``: each page a GUP call returned is the page
+    mapped at that address at setup (splits are in place: same pfns)."""
+    def check(mem, results):
+        r = results.get(thread)
+        if not isinstance(r, tuple):
+            return None
+        nr, pages = r[0], r[1]
+        for i, pfn in enumerate(pages):
+            want = expected_pages.get(i)
+            if want is not None and pfn != want:
+                return make_violation(
+                    "invariant", "gup-returned-mapped-pages",
+                    f"{thread}: page {i} of the range is pfn {pfn}, the address maps "
+                    f"pfn {want}", {"nr": nr, "pages": pages})
+        return None
+    return Invariant("gup-returned-mapped-pages", check, when="end")
+
+
+__all__ = ["refcount_balanced", "gup_results_consistent"]

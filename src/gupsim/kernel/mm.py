@@ -1,0 +1,83 @@
+"""mm_struct locking and the per-thread ``current``: kernel/rwsem.c, spinlocks.
+
+``mmap_sem`` is an rwsem on one cell: the number of readers, or -1 while a
+writer holds it (MODEL: no writer preference or queueing; a waiter blocks on
+an Await until the lock can be taken, then takes it with a cmpxchg).
+``page_table_lock`` is a spinlock on one cell (MODEL: split pte/pmd locks are
+folded into mm->page_table_lock; every pte/pmd updater in the model takes it).
+
+``Task`` is ``current``: the CPU a thread runs on, its mm, and the frames it
+may allocate (MODEL: a fault allocates from a pool reserved at setup, so the
+allocator itself is not a shared structure in the model).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..ops import Await, Rmw, Store
+
+EFAULT = 14
+ENOMEM = 12
+EBUSY = 16
+EAGAIN = 11
+
+
+@dataclass
+class Task:
+    """``current``: cpu, mm and a private pool of free frames / table pages."""
+
+    cpu: int
+    mm: object
+    pages: list[int] = field(default_factory=list)
+    tables: list[object] = field(default_factory=list)
+
+    def alloc_page(self) -> int | None:
+        return self.pages.pop(0) if self.pages else None
+
+    def alloc_table(self):
+        return self.tables.pop(0) if self.tables else None
+
+
+def _first(v):
+    return v[0] if isinstance(v, tuple) else v
+
+
+def down_read(sem: str):
+    while True:
+        n = _first((yield Await((sem,), lambda v: v >= 0, f"down_read({sem})")))
+        old = yield Rmw(sem, "cmpxchg", n + 1, expected=n, order="acquire")
+        if old == n:
+            return
+
+
+def up_read(sem: str):
+    yield Rmw(sem, "sub", 1, order="release")
+
+
+def down_write(sem: str):
+    while True:
+        yield Await((sem,), lambda v: v == 0, f"down_write({sem})")
+        old = yield Rmw(sem, "cmpxchg", -1, expected=0, order="acquire")
+        if old == 0:
+            return
+
+
+def up_write(sem: str):
+    yield Store(sem, 0, order="release")
+
+
+def spin_lock(lock: str):
+    while True:
+        old = yield Rmw(lock, "cmpxchg", 1, expected=0, order="acquire")
+        if old == 0:
+            return
+        yield Await((lock,), lambda v: v == 0, f"spin_lock({lock})")
+
+
+def spin_unlock(lock: str):
+    yield Store(lock, 0, order="release")
+
+
+__all__ = ["Task", "EFAULT", "ENOMEM", "EBUSY", "EAGAIN", "down_read", "up_read",
+           "down_write", "up_write", "spin_lock", "spin_unlock"]

@@ -1,0 +1,172 @@
+"""struct page reference counting: include/linux/mm.h, mm/swap.c, include/linux/pagemap.h.
+
+Two eras, selected by the design's era (``k.design.era``):
+
+* before 2016 (v3.x): ``page->_count`` on every page; a THP tail page keeps
+  its GUP pins in its own ``_mapcount`` (get_huge_page_tail) while the head's
+  ``_count`` counts them too; __split_huge_page_refcount() moves them over.
+  put_page() on a tail goes through put_compound_page() under compound_lock.
+* from 2016 (Kirill Shutemov's THP refcounting rework, v4.5) and the folio
+  era: every reference is on the head (``_refcount``), tails have 0, and a
+  split freezes the head's count (page_ref_freeze) so speculative getters
+  fail; pins of large folios go to ``_pincount``.
+
+Protection scheme: a speculative reference (get_page_unless_zero /
+page_cache_get_speculative / folio_ref_try_add) never revives a page whose
+count reached zero; freers and freezers decide with an atomic on the same
+counter, so one of the two sides always sees the other.
+
+Assertions are the kernel's own VM_BUG_ONs: get_page() on a page with count
+<= 0 and get_huge_page_tail() on a tail whose _count is not 0 (i.e. a split
+already ran) are violations.
+"""
+
+from __future__ import annotations
+
+from ..ops import Assert, IrqDisable, IrqEnable, Load, Note, Rmw, Store
+
+GUP_PIN_COUNTING_BIAS = 1024
+FOLL_GET, FOLL_PIN, FOLL_WRITE = 1, 2, 4
+
+
+def free_page(k, pfn):
+    """__free_pages(): the frame goes back to the allocator.
+
+    MODEL: frames are not reused within an execution, so freeing is a trace
+    note; the zero count is what every later getter sees."""
+    yield Note(f"free page {pfn}")
+
+
+def get_page(k, pfn):
+    """get_page() on a non-tail page: VM_BUG_ON(count <= 0); atomic_inc.
+
+    MODEL: the VM_BUG_ON is evaluated on the value the atomic increment
+    found (one access instead of a read then an increment), which reports the
+    same "reference on a free page" bug without an extra interleaving point."""
+    old = yield Rmw(k.count(pfn), "add", 1, order="once")
+    yield Assert(old > 0, "get_page() on a free page (VM_BUG_ON(page_count(page) <= 0))",
+                 page=pfn, count_before=old)
+
+
+def get_page_unless_zero(k, pfn, refs: int = 1):
+    """atomic_add_unless(&page->_count, refs, 0) != 0 (fully ordered)."""
+    old = yield Rmw(k.count(pfn), "add_unless", refs, expected=0, order="mb")
+    return old != 0
+
+
+def page_cache_get_speculative(k, pfn):
+    """include/linux/pagemap.h (SMP): get_page_unless_zero().
+
+    MODEL: the VM_BUG_ON(PageTail(page)) is not evaluated (a pte never maps a
+    tail page before 2016, and the 2013 walkers only call this on ptes)."""
+    return (yield from get_page_unless_zero(k, pfn, 1))
+
+
+def page_cache_add_speculative(k, pfn, refs: int):
+    """atomic_add_unless(&page->_count, refs, 0) on a head page."""
+    return (yield from get_page_unless_zero(k, pfn, refs))
+
+
+def get_huge_page_tail(k, pfn):
+    """include/linux/mm.h (2011-2016): a GUP pin on a THP tail, in _mapcount.
+
+    The kernel's comment says __split_huge_page_refcount() cannot run from
+    under us; its VM_BUG_ON(_count != 0) is what fires when it did."""
+    count = yield Load(k.count(pfn))
+    yield Assert(count == 0, "get_huge_page_tail() on a page that is no longer a THP "
+                 "tail (VM_BUG_ON(atomic_read(&page->_count) != 0)): the split ran "
+                 "under the walker", page=pfn, count=count)
+    yield Rmw(k.mapcount(pfn), "add", 1, order="once")
+
+
+def get_head_page_multiple(k, head, nr):
+    """arch/x86/mm/gup.c: atomic_add(nr, &head->_count), VM_BUG_ON(count == 0)."""
+    old = yield Rmw(k.count(head), "add", nr, order="once")
+    yield Assert(old > 0, "get_head_page_multiple() on a free page", page=head,
+                 count_before=old)
+
+
+def compound_head(k, pfn):
+    """compound_head()/page_folio(): READ_ONCE of the head link."""
+    h = yield Load(k.head(pfn))
+    return pfn if h is None else h
+
+
+def _put_single(k, pfn, refs=1):
+    old = yield Rmw(k.count(pfn), "sub", refs, order="mb")
+    yield Assert(old >= refs, "page refcount went negative (put_page() without a "
+                 "reference)", page=pfn, count_before=old, put=refs)
+    if old == refs:
+        yield from free_page(k, pfn)
+
+
+def compound_lock(k, head):
+    """bit_spin_lock(PG_compound_lock) with IRQs saved; returns the IRQ state."""
+    was_on = yield IrqDisable()
+    while True:
+        old = yield Rmw(k.compound_lock(head), "cmpxchg", 1, expected=0, order="acquire")
+        if old == 0:
+            return was_on
+        yield from _await_zero(k.compound_lock(head), "compound_lock")
+
+
+def compound_unlock(k, head, was_on):
+    yield Store(k.compound_lock(head), 0, order="release")
+    if was_on:
+        yield IrqEnable()
+
+
+def _await_zero(cell, label):
+    from ..ops import Await
+    yield Await((cell,), lambda v: v == 0, label)
+
+
+def put_page(k, pfn):
+    """put_page(): mm/swap.c. Tail pages (pre-2016) via put_compound_page().
+
+    From 2016 every reference is on the head: folio_put(page_folio(page))."""
+    head = yield Load(k.head(pfn))
+    if head is None:
+        yield from _put_single(k, pfn)
+        return
+    if not k.design.thp_refcount_2013:
+        yield from _put_single(k, head)
+        return
+    # put_compound_page(), THP tail branch. (1) lock the head, then (2) recheck
+    # PageTail: the split clears it under the same lock, after which the pin
+    # has been moved to the tail's own _count.
+    # Pairs with: thp.__split_huge_page_refcount().
+    # MODEL: the temporary get_page_unless_zero(page_head) is not modelled.
+    was_on = yield from compound_lock(k, head)
+    still = yield Load(k.head(pfn))
+    if still is None:
+        yield from compound_unlock(k, head, was_on)
+        yield from _put_single(k, pfn)
+        return
+    old = yield Rmw(k.mapcount(pfn), "sub", 1, order="once")
+    yield Assert(old >= 0, "put_page() on a tail page without a GUP pin "
+                 "(VM_BUG_ON(page_mapcount(page) <= 0))", page=pfn, mapcount_before=old)
+    yield from compound_unlock(k, head, was_on)
+    yield from _put_single(k, head)
+
+
+def folio_put_refs(k, folio, refs):
+    yield from _put_single(k, folio, refs)
+
+
+def page_ref_freeze(k, pfn, count):
+    """page_ref_freeze() / page_freeze_refs() (2008): cmpxchg(count -> 0)."""
+    old = yield Rmw(k.count(pfn), "cmpxchg", 0, expected=count, order="mb")
+    return old == count
+
+
+def page_ref_unfreeze(k, pfn, count):
+    """page_ref_unfreeze(): atomic_set_release(count)."""
+    yield Store(k.count(pfn), count, order="release")
+
+
+__all__ = ["FOLL_GET", "FOLL_PIN", "FOLL_WRITE", "GUP_PIN_COUNTING_BIAS", "free_page",
+           "get_page", "get_page_unless_zero", "page_cache_get_speculative",
+           "page_cache_add_speculative", "get_huge_page_tail", "get_head_page_multiple",
+           "compound_head", "put_page", "folio_put_refs", "compound_lock",
+           "compound_unlock", "page_ref_freeze", "page_ref_unfreeze"]

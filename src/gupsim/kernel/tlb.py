@@ -1,0 +1,96 @@
+"""mmu_gather: include/asm-generic/tlb.h and mm/memory.c (2013 and later).
+
+Teardown order, the whole point of the structure: (1) unhook (clear ptes,
+clear the pmd pointing at a pte table), (2) invalidate the TLBs, (3) free the
+pages and the page-table pages. Lockless walkers rely on (3) waiting for
+them:
+
+* without RCU table freeing, page-table pages go into the same batch as data
+  pages (pte_free_tlb -> tlb_remove_page) and are freed right after the TLB
+  flush, which waits for IRQs-off walkers only on IPI arches;
+* with CONFIG_HAVE_RCU_TABLE_FREE, pte_free_tlb -> tlb_remove_table, and the
+  batch is freed after an RCU-sched grace period (tlb_table_flush ->
+  call_rcu_sched), or after the dummy IPI tlb_remove_table_sync_one() when no
+  batch page could be allocated.
+
+MODEL: the batch is always freed synchronously after the dummy IPI (the
+tlb_remove_table_one() path); that is the same guarantee as a grace period
+for an IRQs-off walker. A freed page-table page is poisoned (every entry cell
+becomes POISON) so that a walker reading it fails an Assert.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..ops import Note, Store
+from .cpu import flush_tlb_range, tlb_remove_table_sync_one
+from .page import put_page
+from .pagetable import POISON
+
+
+@dataclass
+class MmuGather:
+    """struct mmu_gather: pages and tables waiting for the flush (thread-private)."""
+
+    mm: object
+    cpu: int
+    start: int
+    end: int
+    pages: list[int] = field(default_factory=list)
+    tables: list[object] = field(default_factory=list)      # tlb_remove_table batch
+    table_pages: list[object] = field(default_factory=list)  # non-RCU: freed with pages
+
+
+def tlb_gather_mmu(k, mm, cpu, start, end) -> MmuGather:
+    return MmuGather(mm, cpu, start, end)
+
+
+def tlb_remove_page(tlb: MmuGather, pfn: int) -> None:
+    tlb.pages.append(pfn)
+
+
+def tlb_remove_table(k, tlb: MmuGather, table) -> None:
+    tlb.tables.append(table)
+
+
+def pte_free_tlb(k, tlb: MmuGather, table) -> None:
+    """__pte_free_tlb(): via RCU when the arch/design frees tables that way."""
+    if k.rcu_table_free:
+        tlb_remove_table(k, tlb, table)
+    else:
+        tlb.table_pages.append(table)
+
+
+def free_pgtable_page(k, table):
+    """pte_free(): the page-table page goes back to the allocator, poisoned."""
+    yield Note(f"free page-table page {table.pfn} ({table.level})")
+    for cell in table.all_cells():
+        yield Store(cell, POISON)
+
+
+def tlb_flush_mmu(k, tlb: MmuGather):
+    """(2) flush, then (3) free tables (RCU: after the dummy IPI) and pages.
+
+    Pairs with: gup_fast() -- the flush IPI (x86) or the RCU dummy IPI is what
+    an IRQs-off walker holds off."""
+    if not (tlb.pages or tlb.tables or tlb.table_pages):
+        return
+    yield from flush_tlb_range(k, tlb.cpu, tlb.start, tlb.end)
+    if tlb.tables:
+        yield from tlb_remove_table_sync_one(k, tlb.cpu)
+        for t in tlb.tables:
+            yield from free_pgtable_page(k, t)
+    for pfn in tlb.pages:
+        yield from put_page(k, pfn)
+    for t in tlb.table_pages:
+        yield from free_pgtable_page(k, t)
+    tlb.pages, tlb.tables, tlb.table_pages = [], [], []
+
+
+def tlb_finish_mmu(k, tlb: MmuGather):
+    yield from tlb_flush_mmu(k, tlb)
+
+
+__all__ = ["MmuGather", "tlb_gather_mmu", "tlb_remove_page", "tlb_remove_table",
+           "pte_free_tlb", "free_pgtable_page", "tlb_flush_mmu", "tlb_finish_mmu"]
