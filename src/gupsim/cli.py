@@ -1,8 +1,441 @@
-"""Command line (grows with the scenario layer)."""
+"""The ``gupsim`` command line: list, check, replay, report, bench, demo.
+
+Exit codes: 0 = nothing found (safe, or incomplete within the given budget),
+1 = a violation, deadlock or livelock was found, 2 = bad input (one line on
+stderr that echoes the value and says what would work; never a traceback),
+3 = a bug in gupsim itself (labelled as such).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from typing import Any
 
 import click
 
+from . import __version__
+from .errors import GupsimError, InternalError, NondeterminismError, UnknownName, UsageError
 
-@click.group()
+EXIT_FOUND, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
+KINDS = ("scenarios", "strategies", "memory-models", "benchmarks")
+DEFAULT_BENCH = (("readers", 13), ("casrot", 9), ("lastzero", 10), ("lastzero", 15),
+                 ("fib_bench", 5))
+STRATEGY_DOCS = {
+    "dpor": "optimal DPOR over execution graphs: one execution per reads-from class",
+    "dfs": "every interleaving, depth first (the ground truth; slow)",
+    "random": "uniform random walk, one seeded generator per execution",
+    "pct": "probabilistic concurrency testing (Burckhardt et al. 2010), depth --pct-depth",
+    "replay": "follow one schedule string (use `gupsim replay`)",
+}
+
+
+# -- the group: one-line errors --------------------------------------------------------
+
+def _fail(message: str, code: int) -> None:
+    click.echo("gupsim: " + " ".join(str(message).split()), err=True)
+    sys.exit(code)
+
+
+class GupsimGroup(click.Group):
+    """A click group whose every failure is one line on stderr with exit code 2 or 3."""
+
+    def main(self, args=None, prog_name="gupsim", complete_var=None, standalone_mode=True,
+             **extra):
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.ClickException as err:
+            _fail(err.format_message(), err.exit_code)
+        except click.exceptions.Abort:
+            _fail("aborted", 130)
+        except InternalError as err:
+            _fail(str(err), EXIT_INTERNAL)
+        except GupsimError as err:
+            _fail(str(err), EXIT_USAGE)
+        except Exception as err:  # noqa: BLE001 - the last line of defence
+            if os.environ.get("GUPSIM_DEBUG"):
+                raise
+            _fail(f"[gupsim internal bug] {type(err).__name__}: {err} "
+                  f"(set GUPSIM_DEBUG=1 for the traceback)", EXIT_INTERNAL)
+        code = rv if isinstance(rv, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+class Name(click.ParamType):
+    """A name from a fixed list, with close-match suggestions."""
+
+    def __init__(self, kind: str, names):
+        self.name, self.names = kind, tuple(names)
+
+    def convert(self, value, param, ctx):
+        if value in self.names:
+            return value
+        raise UnknownName(self.name, value, self.names)
+
+
+def _memory_models() -> tuple[str, ...]:
+    from .check.memory import MODELS
+    return tuple(MODELS)
+
+
+def _dpor_available() -> bool:
+    try:
+        from .check import graph  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _default_strategy() -> str:
+    return "dpor" if _dpor_available() else "dfs"
+
+
+# -- scenarios and parameters ------------------------------------------------------------
+
+def load_scenarios() -> dict:
+    """Fill ``spec.SCENARIOS``: the kernel scenarios, the benchmarks, the litmus tests."""
+    import importlib
+    import pkgutil
+
+    from .programs import catalog
+    from .spec import SCENARIOS
+    catalog.register()
+    try:
+        pkg = importlib.import_module("gupsim.scenarios")
+    except ModuleNotFoundError as err:
+        if err.name != "gupsim.scenarios":
+            raise
+        return SCENARIOS
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        importlib.import_module(f"gupsim.scenarios.{info.name}")
+    return SCENARIOS
+
+
+def _convert(name: str, text: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise UsageError(f"--param {name}={text!r}: expected true or false")
+    if isinstance(default, int):
+        try:
+            return int(text, 0)
+        except ValueError:
+            raise UsageError(f"--param {name}={text!r}: expected a whole number "
+                             f"(default {default})") from None
+    if isinstance(default, float):
+        try:
+            return float(text)
+        except ValueError:
+            raise UsageError(f"--param {name}={text!r}: expected a number "
+                             f"(default {default})") from None
+    return text
+
+
+def parse_params(scenario, raw: tuple[str, ...]) -> dict[str, Any]:
+    """``("n=4", ...)`` -> ``{"n": 4}``, typed by each parameter's default."""
+    known = {p.name: p for p in scenario.params}
+    out: dict[str, Any] = {}
+    for item in raw:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            names = ", ".join(f"{p}=..." for p in known) or "none"
+            raise UsageError(f"--param {item!r}: expected KEY=VALUE; parameters of "
+                             f"{scenario.name}: {names}")
+        if key not in known:
+            raise UnknownName(f"parameter of scenario {scenario.name}", key, known)
+        out[key] = _convert(key, text.strip(), known[key].default)
+    return out
+
+
+def _run(factory, config, label: str, quiet: bool):
+    from .check import check
+    from .report.progress import LiveProgress
+    try:
+        with LiveProgress(label, enabled=not quiet) as progress:
+            return check(factory, config, progress)
+    except ImportError as err:
+        if config.strategy == "dpor" and "graph" in (getattr(err, "name", "") or str(err)):
+            raise UsageError("strategy 'dpor' is not available in this build "
+                             "(gupsim.check.graph is missing); use --strategy dfs") from None
+        raise
+
+
+# -- options shared by check and replay ---------------------------------------------------
+
+def _param_option(f):
+    return click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+                        help="Scenario parameter (repeatable), e.g. --param n=4.")(f)
+
+
+def _model_option(f):
+    return click.option("--memory-model", type=Name("memory model", _memory_models()),
+                        default="sc", show_default=True, help="sc or tso.")(f)
+
+
+def _json_option(f):
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Print the result as JSON (schema 1).")(f)
+
+
+def _emit(result, scenario: str, params: Mapping, as_json: bool) -> int:
+    if as_json:
+        data = result.to_json()
+        data.update(scenario=scenario, params=dict(params))
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+    else:
+        from .report.text import render
+        click.echo(render(result, scenario, params))
+    return EXIT_FOUND if result.violation is not None else 0
+
+
+@click.group(cls=GupsimGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gupsim")
 def main():
-    """gupsim: model-check lockless page-table walkers."""
+    """gupsim: model-check lockless page-table walkers (and any threads written as
+    generators) under SC and x86-TSO."""
+
+
+@main.command("list")
+@click.argument("kind", required=False, type=Name("kind", KINDS))
+def list_(kind):
+    """List scenarios, strategies, memory models or benchmarks (default: all)."""
+    from .report.text import table
+    for k in ([kind] if kind else KINDS):
+        if not kind:
+            click.echo(f"{k}:")
+        click.echo("\n".join(table(_listing(k), indent="" if kind else "  ")))
+
+
+def _first_line(doc: str, width: int = 76) -> str:
+    line = (doc.strip().splitlines() or [""])[0].strip()
+    return line if len(line) <= width else line[:width - 3].rstrip() + "..."
+
+
+def _listing(kind: str) -> list[tuple]:
+    if kind == "scenarios":
+        rows = []
+        for name, sc in sorted(load_scenarios().items()):
+            rows.append((name, _first_line(sc.doc)))
+            if sc.params:
+                rows.append(("", "  " + " ".join(f"{p.name}={p.default}" for p in sc.params)))
+        return rows
+    if kind == "strategies":
+        from .check.config import STRATEGIES
+        dpor = _dpor_available()
+        return [(s, STRATEGY_DOCS.get(s, "") + ("" if s != "dpor" or dpor
+                                                 else " (not in this build)"))
+                for s in STRATEGIES]
+    if kind == "memory-models":
+        from .check.memory import DESCRIPTIONS
+        return [(m, DESCRIPTIONS.get(m, "")) for m in _memory_models()]
+    from .programs.dpor_bench import BENCHMARKS
+    return [(b.name, "published: " + ", ".join(f"n={n}: {c:,}" for n, c in
+                                               sorted(b.expected.items())))
+            for b in BENCHMARKS.values()]
+
+
+@main.command()
+@click.argument("scenario")
+@_param_option
+@click.option("--strategy", type=Name("strategy", tuple(STRATEGY_DOCS)),
+              help="Default: dpor (dfs where dpor is not built in).")
+@_model_option
+@click.option("--max-executions", type=click.IntRange(min=1), help="Stop after N executions.")
+@click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True),
+              help="Stop after S seconds.")
+@click.option("--preemption-bound", type=click.IntRange(min=0),
+              help="Only schedules with at most K preemptions (dfs, dpor).")
+@click.option("--seed", type=int, default=0, show_default=True, help="For random and pct.")
+@click.option("--pct-depth", type=click.IntRange(min=1), default=2, show_default=True)
+@_json_option
+def check(scenario, params, strategy, memory_model, max_executions, max_seconds,
+          preemption_bound, seed, pct_depth, as_json):
+    """Explore SCENARIO; exit 1 on the first violation, deadlock or livelock."""
+    from .check import CheckConfig
+    from .spec import get_scenario
+    load_scenarios()
+    sc = get_scenario(scenario)
+    values = parse_params(sc, params)
+    strategy = strategy or _default_strategy()
+    if strategy == "replay":
+        raise UsageError("--strategy replay: use `gupsim replay SCENARIO --schedule STR`")
+    config = CheckConfig(strategy=strategy, memory_model=memory_model,
+                         max_executions=max_executions, max_seconds=max_seconds,
+                         preemption_bound=preemption_bound, seed=seed, pct_depth=pct_depth)
+    result = _run(sc.factory(**values), config, scenario, quiet=as_json)
+    return _emit(result, scenario, values, as_json)
+
+
+@main.command()
+@click.argument("scenario")
+@click.option("--schedule", required=True, help="The string printed with a counterexample.")
+@_param_option
+@_model_option
+@_json_option
+def replay(scenario, schedule, params, memory_model, as_json):
+    """Re-run one execution of SCENARIO and print its trace."""
+    from . import replay as run_replay
+    from .check.schedule import decode
+    from .spec import get_scenario
+    load_scenarios()
+    sc = get_scenario(scenario)
+    values = parse_params(sc, params)
+    decode(schedule)     # a malformed schedule is a usage error before anything runs
+    try:
+        result = run_replay(sc.factory(**values), schedule, memory_model)
+    except NondeterminismError as err:
+        raise NondeterminismError(f"{err} Replay with the --param and --memory-model "
+                                  f"options the schedule was printed with.") from None
+    return _emit(result, scenario, values, as_json)
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def report(path):
+    """Render a result saved with `gupsim check ... --json > PATH`."""
+    from .check.result import Result
+    from .report.text import render
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+        result = Result.from_json(data)
+    except (ValueError, KeyError, TypeError) as err:
+        raise UsageError(f"{path}: not a gupsim result ({type(err).__name__}: {err}); "
+                         f"write one with `gupsim check SCENARIO --json > {path}`") from None
+    click.echo(render(result, data.get("scenario"), data.get("params")))
+    return EXIT_FOUND if result.violation is not None else 0
+
+
+# -- bench and demo --------------------------------------------------------------------------
+
+def bench_row(name: str, n: int, strategy: str, quiet: bool = False, **budget) -> dict:
+    """Run one benchmark program and summarise it as one JSON-able row."""
+    from .check import CheckConfig
+    from .programs.dpor_bench import BENCHMARKS
+    bench = BENCHMARKS[name]
+    config = CheckConfig(strategy=strategy, memory_model="sc", **budget)
+    result = _run(lambda: bench.build(n), config, f"{name}({n})", quiet)
+    st = result.stats
+    expected = bench.expected.get(n)
+    explored = st.executions + st.blocked
+    return {"program": name, "n": n, "strategy": strategy, "executions": st.executions,
+            "expected": expected, "blocked": st.blocked,
+            "optimality": round(expected / explored, 4) if expected and explored else None,
+            "complete": st.exhausted, "seconds": round(st.seconds, 3),
+            "per_second": round(st.per_second, 1)}
+
+
+BENCH_COLUMNS = (("program", 16), ("executions", 12), ("expected", 10), ("optimality", 10),
+                 ("blocked", 8), ("seconds", 8), ("executions/s", 12))
+
+
+def bench_header() -> str:
+    return "  ".join(name.ljust(w) if i == 0 else name.rjust(w)
+                     for i, (name, w) in enumerate(BENCH_COLUMNS))
+
+
+def bench_line(r: dict) -> str:
+    """One fixed-width line per row, so rows can be printed as they finish."""
+    opt = "-" if r["optimality"] is None else f"{r['optimality']:.3f}"
+    cells = (f"{r['program']}({r['n']})",
+             f"{r['executions']:,}" + ("" if r["complete"] else "+"),
+             "-" if r["expected"] is None else f"{r['expected']:,}", opt,
+             f"{r['blocked']:,}", f"{r['seconds']:.2f}", f"{r['per_second']:,.0f}")
+    return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                     for i, (c, (_, w)) in enumerate(zip(cells, BENCH_COLUMNS)))
+
+
+@main.command()
+@click.argument("program", required=False)
+@click.option("--n", type=click.IntRange(min=1), help="Problem size (needs PROGRAM).")
+@click.option("--strategy", type=Name("strategy", ("dpor", "dfs")), default="dpor",
+              show_default=True)
+@click.option("--max-executions", type=click.IntRange(min=1))
+@click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True))
+@_json_option
+def bench(program, n, strategy, max_executions, max_seconds, as_json):
+    """Run the classic DPOR benchmarks and compare with the published counts."""
+    from .programs.dpor_bench import BENCHMARKS
+    if program is not None:
+        program = program.removeprefix("bench/")
+        if program not in BENCHMARKS:
+            raise UnknownName("benchmark", program, BENCHMARKS)
+    if n is not None and program is None:
+        raise UsageError(f"--n {n}: needs a PROGRAM, e.g. `gupsim bench readers --n {n}`")
+    rows = []
+    if not as_json:
+        click.echo(bench_header())
+    for name, size in _bench_runs(program, n):
+        rows.append(bench_row(name, size, strategy, quiet=as_json,
+                              max_executions=max_executions, max_seconds=max_seconds))
+        if not as_json:
+            click.echo(bench_line(rows[-1]))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    elif not all(r["complete"] for r in rows):
+        click.echo("+: stopped by --max-executions/--max-seconds before the end")
+
+
+def _bench_runs(program: str | None, n: int | None) -> list[tuple[str, int]]:
+    if program is None:
+        return list(DEFAULT_BENCH)
+    if n is not None:
+        return [(program, n)]
+    sizes = [s for p, s in DEFAULT_BENCH if p == program]
+    if sizes:
+        return [(program, s) for s in sizes]
+    from .programs.catalog import register
+    from .spec import SCENARIOS
+    register()
+    return [(program, SCENARIOS[f"bench/{program}"].params[0].default)]
+
+
+DEMO_BENCH = {"dpor": (("readers", 8), ("casrot", 6), ("lastzero", 5)),
+              "dfs": (("readers", 4), ("inc", 3), ("lastzero", 3))}
+
+
+@main.command()
+def demo():
+    """A short tour: store buffering under SC and TSO, the litmus tests, a small benchmark."""
+    from .check import CheckConfig, check as run_check
+    from .programs.litmus import LITMUS, collect_outcomes
+    from .report.text import render, table
+    load_scenarios()
+    click.echo("gupsim demo: the model checker on its own, no kernel model yet.\n\n"
+               "1. Store buffering: P0 stores x then loads y, P1 stores y then loads x.\n"
+               "   Can both loads read 0?\n")
+    for model in ("sc", "tso"):
+        click.echo(f"$ gupsim check litmus/SB --memory-model {model} --strategy dfs")
+        result = run_check(_scenario_factory("litmus/SB"),
+                           CheckConfig(strategy="dfs", memory_model=model))
+        click.echo(render(result, "litmus/SB") + "\n")
+    click.echo("2. Every litmus test, outcome sets by memory model "
+               "(exists: the outcome the test asks about):\n")
+    rows = []
+    for test in LITMUS.values():
+        row = [test.name, test.describe(test.exists)]
+        for model in ("sc", "tso"):
+            got = collect_outcomes(test, model)
+            ok = "ok" if got == test.allowed[model] else "MISMATCH"
+            row.append(f"{len(got)} outcomes, exists {'allowed' if test.exists in got else 'never'}"
+                       f" ({ok})")
+        rows.append(row)
+    click.echo("\n".join(table(rows, ("test", "exists", "sc", "tso"), indent="  ")) + "\n")
+    strategy = _default_strategy()
+    click.echo(f"3. Classic DPOR benchmarks, strategy {strategy} "
+               f"(optimality 1.000 = one execution per class):\n")
+    click.echo(bench_header())
+    for name, size in DEMO_BENCH[strategy]:
+        click.echo(bench_line(bench_row(name, size, strategy, max_seconds=10.0)))
+
+
+def _scenario_factory(name: str, **params):
+    from .spec import get_scenario
+    return get_scenario(name).factory(**params)
