@@ -49,7 +49,8 @@ class ArmLpae(Arch):
     levels = 3
     tlb_flush_ipi = False
     rcu_table_free = False
-    has_pte_special = False   # L_PTE_SPECIAL arrived with the 2014 series
+    has_pte_special = True    # L_PTE_SPECIAL: added by the 2014 generic GUP series;
+                              # before it pte_special() was 0 (no special ptes here)
     memory_model = "weak"
     bits = LPAE_BITS
     inverted = frozenset({"write"})

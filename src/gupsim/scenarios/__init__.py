@@ -1,0 +1,5 @@
+"""Named scenarios (registered in gupsim.spec.SCENARIOS on import)."""
+
+from . import gup  # noqa: F401  (registers the GUP scenarios)
+
+__all__ = ["gup"]

@@ -1,0 +1,148 @@
+"""GUP-fast scenarios: a lockless walker on cpu0 (and more GUP CPUs), a hazard
+on the next CPU. Each builds a fresh kernel (``Kernel``) and returns a Program.
+
+Common parameters: ``arch`` and ``design`` (names from kernel.ARCHES and
+kernel.DESIGNS, or objects, e.g. ``get_design(x).without(p)``), ``pages``
+(pages per GUP call), ``ptrs`` (entries per pte table = base pages per THP),
+``gup_cpus`` (GUP threads), ``fast_only`` (True: __get_user_pages_fast, no
+slow-path fallback; False: get_user_pages_fast), ``pin`` (pin_user_pages_fast).
+
+Expected verdicts (the matrix; reasons in the design docstrings):
+
+* x86-2008 on x86-64: safe vs split and munmap (the flush IPI is held off).
+* arm-rfc-2013 on arm-lpae/arm64: violation vs split (tail pin after the
+  refcount transfer) and vs munmap (walker reads a freed pte table).
+* generic-rcu-2014 and modern: safe on x86-64, arm-lpae, arm64, powerpc.
+* readers-counter-2013: safe vs split; violation vs munmap where tables are
+  not RCU-freed and the flush is broadcast (arm-lpae, arm64).
+* futex-thp-tail: weak-default never makes progress; generic-rcu-2014 returns.
+"""
+
+from __future__ import annotations
+
+from ..kernel import Kernel
+from ..kernel.futex import get_futex_key
+from ..kernel.gup import (__get_user_pages_fast, get_user_pages_fast,
+                          pin_user_pages_fast, put_user_pages, unpin_user_pages)
+from ..kernel.invariants import gup_results_consistent, refcount_balanced
+from ..kernel.mmops import munmap, shrink_page
+from ..kernel.pagetable import PAGE_SIZE
+from ..kernel.thp import split_huge_page
+from ..spec import ThreadSpec, scenario
+
+_DOCS = dict(
+    arch="architecture (x86-64, x86-pae, arm, arm-lpae, arm64, powerpc)",
+    design="GUP-fast design (x86-2008, arm-rfc-2013, powerpc-2008, generic-rcu-2014, "
+           "readers-counter-2013, modern, weak-default)",
+    pages="pages per GUP call",
+    ptrs="entries per pte table (= base pages per THP), 2 or 4",
+    gup_cpus="number of CPUs running GUP-fast",
+    fast_only="call __get_user_pages_fast (no slow-path fallback)",
+    pin="use pin_user_pages_fast / unpin_user_page (FOLL_PIN)",
+)
+
+
+def gup_thread(k, t, start, nr, write=True, fast_only=True, pin=False):
+    """A GUP user: pin ``nr`` pages, then release them. Returns (nr, pages)."""
+    pages: list[int] = []
+    if pin:
+        n = yield from pin_user_pages_fast(k, t, start, nr, write, pages)
+        yield from unpin_user_pages(k, pages)
+    else:
+        call = __get_user_pages_fast if fast_only else get_user_pages_fast
+        n = yield from call(k, t, start, nr, write, pages)
+        yield from put_user_pages(k, pages)
+    return (n, tuple(pages))
+
+
+def _boot(arch, design, gup_cpus, ptrs):
+    k = Kernel(arch, design, cpus=gup_cpus + 1, ptrs_per_pte=ptrs)
+    mm = k.new_mm()
+    k.add_vma(mm, 0, k.geo.size("pmd"))
+    return k, mm
+
+
+def _gup_threads(k, mm, pages, fast_only, pin, gup_cpus, start=0):
+    return [ThreadSpec(f"gup{c}", gup_thread(k, k.task(c, mm), start, pages,
+                                             fast_only=fast_only, pin=pin), cpu=c)
+            for c in range(gup_cpus)]
+
+
+def _invariants(k, gup_cpus, expected):
+    return [refcount_balanced(k)] + [gup_results_consistent(k, f"gup{c}", expected)
+                                     for c in range(gup_cpus)]
+
+
+@scenario("gup-vs-thp-split", tags=("gup", "thp"), **_DOCS)
+def gup_vs_thp_split(arch="arm64", design="generic-rcu-2014", pages=2, ptrs=2,
+                     gup_cpus=1, fast_only=True, pin=False):
+    """GUP-fast on a THP while another CPU splits it (split_huge_page of the
+    design's era). Bugs show as references taken across the split."""
+    k, mm = _boot(arch, design, gup_cpus, ptrs)
+    head = k.map_thp(mm, 0)
+    splitter = k.task(gup_cpus, mm)
+    threads = _gup_threads(k, mm, pages, fast_only, pin, gup_cpus)
+    threads.append(ThreadSpec("split", split_huge_page(k, splitter, 0), cpu=gup_cpus))
+    return k.program(threads, _invariants(k, gup_cpus, {i: head + i for i in range(pages)}))
+
+
+@scenario("gup-vs-munmap", tags=("gup", "munmap"), huge="map the range with a THP",
+          **_DOCS)
+def gup_vs_munmap(arch="arm64", design="generic-rcu-2014", pages=1, ptrs=2,
+                  gup_cpus=1, fast_only=True, pin=False, huge=False):
+    """GUP-fast while another CPU munmaps the range and frees its page table.
+    Bugs show as a walker reading a freed page-table page or referencing a
+    freed page."""
+    k, mm = _boot(arch, design, gup_cpus, ptrs)
+    if huge:
+        head = k.map_thp(mm, 0)
+        expected = {i: head + i for i in range(pages)}
+    else:
+        expected = {i: k.map_page(mm, i * PAGE_SIZE) for i in range(pages)}
+    t = k.task(gup_cpus, mm)
+    threads = _gup_threads(k, mm, pages, fast_only, pin, gup_cpus)
+    threads.append(ThreadSpec("munmap", munmap(k, t, 0, k.geo.size("pmd")), cpu=gup_cpus))
+    return k.program(threads, _invariants(k, gup_cpus, expected))
+
+
+@scenario("gup-vs-reclaim", tags=("gup", "reclaim"), **_DOCS)
+def gup_vs_reclaim(arch="arm64", design="generic-rcu-2014", pages=1, ptrs=2,
+                   gup_cpus=1, fast_only=True, pin=False):
+    """GUP-fast while reclaim unmaps the first page and frees it if its
+    refcount can be frozen. Bugs show as get_page() on a freed page."""
+    k, mm = _boot(arch, design, gup_cpus, ptrs)
+    expected = {i: k.map_page(mm, i * PAGE_SIZE) for i in range(pages)}
+    t = k.task(gup_cpus, mm)
+    threads = _gup_threads(k, mm, pages, fast_only, pin, gup_cpus)
+    threads.append(ThreadSpec("reclaim", shrink_page(k, t, 0), cpu=gup_cpus))
+    return k.program(threads, _invariants(k, gup_cpus, expected))
+
+
+def futex_thread(k, t, uaddr, max_retries):
+    key = yield from get_futex_key(k, t, uaddr, write=True, max_retries=max_retries)
+    return key
+
+
+@scenario("futex-thp-tail", tags=("futex", "thp"),
+          split="also split the THP on another CPU",
+          max_retries="retries of get_futex_key's 'again' loop before reporting no "
+                      "progress (None: unbounded, for a checker that detects the livelock)",
+          **_DOCS)
+def futex_thp_tail(arch="arm-lpae", design="generic-rcu-2014", ptrs=2, split=False,
+                   max_retries=3):
+    """get_futex_key() on an address inside a THP tail page (2013 path:
+    get_user_pages_fast, PageTail -> __get_user_pages_fast with IRQs off,
+    goto again on failure)."""
+    k = Kernel(arch, design, cpus=2 if split else 1, ptrs_per_pte=ptrs)
+    mm = k.new_mm()
+    k.add_vma(mm, 0, k.geo.size("pmd"))
+    k.map_thp(mm, 0)
+    threads = [ThreadSpec("futex", futex_thread(k, k.task(0, mm), PAGE_SIZE, max_retries),
+                          cpu=0)]
+    if split:
+        threads.append(ThreadSpec("split", split_huge_page(k, k.task(1, mm), 0), cpu=1))
+    return k.program(threads, [refcount_balanced(k)])
+
+
+__all__ = ["gup_thread", "futex_thread", "gup_vs_thp_split", "gup_vs_munmap",
+           "gup_vs_reclaim", "futex_thp_tail"]
