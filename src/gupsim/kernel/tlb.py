@@ -13,9 +13,9 @@ them:
   call_rcu_sched), or after the dummy IPI tlb_remove_table_sync_one() when no
   batch page could be allocated.
 
-MODEL: the batch is always freed synchronously after the dummy IPI (the
-tlb_remove_table_one() path); that is the same guarantee as a grace period
-for an IRQs-off walker. A freed page-table page is poisoned (every entry cell
+MODEL: the table batch is freed synchronously after the dummy IPI (the
+tlb_remove_table_one() path), which is the same guarantee as a grace period
+for an IRQs-off walker; data pages do not wait for it (as with call_rcu_sched). A freed page-table page is poisoned (every entry cell
 becomes POISON) so that a walker reading it fails an Assert.
 """
 
@@ -77,14 +77,18 @@ def tlb_flush_mmu(k, tlb: MmuGather):
     if not (tlb.pages or tlb.tables or tlb.table_pages):
         return
     yield from flush_tlb_range(k, tlb.cpu, tlb.start, tlb.end)
-    if tlb.tables:
-        yield from tlb_remove_table_sync_one(k, tlb.cpu)
-        for t in tlb.tables:
-            yield from free_pgtable_page(k, t)
+    # Data pages (and, without RCU table freeing, page-table pages) are freed
+    # right after the flush: only an IPI flush waits for IRQs-off walkers.
     for pfn in tlb.pages:
         yield from put_page(k, pfn)
     for t in tlb.table_pages:
         yield from free_pgtable_page(k, t)
+    # tlb_table_flush(): call_rcu_sched() does not delay the data pages above;
+    # the tables wait for the grace period (here: the dummy IPI).
+    if tlb.tables:
+        yield from tlb_remove_table_sync_one(k, tlb.cpu)
+        for t in tlb.tables:
+            yield from free_pgtable_page(k, t)
     tlb.pages, tlb.tables, tlb.table_pages = [], [], []
 
 
