@@ -1,0 +1,94 @@
+"""IPIs: a handler never runs while its target CPU has IRQs off, and a sender
+that waits is held until the handler has run.
+
+The target (cpu0) marks an IRQs-off region in the cell ``critical``; the
+handler records what it saw there. The sender (cpu1) sends with ``wait`` and
+then marks ``sender_done``. The negative controls (no IRQ disabling, no wait)
+show the invariants can fail.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from gupsim import (CheckConfig, Invariant, IrqDisable, IrqEnable, Load, SendIpi, Store,
+                    check)
+
+MEMORY = {"critical": 0, "seen": -1, "handled": 0, "sender_done": 0, "work": 0}
+
+
+def handler(cpu):
+    saw = yield Load("critical")
+    yield Store("seen", saw)
+    yield Store("handled", 1)
+
+
+def target(irqs_off: bool):
+    if irqs_off:
+        yield IrqDisable()
+    yield Store("critical", 1)
+    yield Store("work", 1)
+    yield Store("work", 2)
+    yield Store("critical", 0)
+    if irqs_off:
+        yield IrqEnable()
+
+
+def sender(wait: bool):
+    yield SendIpi([0], handler, wait=wait, name="flush")
+    yield Store("sender_done", 1)
+
+
+def not_in_critical(mem):
+    if mem["seen"] == 1:
+        return "the handler ran inside the IRQs-off region"
+
+
+def waited(mem):
+    if mem["sender_done"] == 1 and mem["handled"] == 0:
+        return "the sender went on before the handler ran"
+
+
+def ipi_program(make_program, irqs_off=True, wait=True):
+    return make_program(target(irqs_off), sender(wait), memory=MEMORY, cpus=[0, 1],
+                        invariants=[Invariant("irqs-off-holds-ipi", not_in_critical),
+                                    Invariant("sender-waits", waited)])
+
+
+@pytest.mark.parametrize("model", ["sc", "tso"])
+def test_handler_waits_for_irqs_on_and_sender_waits_for_handler(model, make_program):
+    result = check(lambda: ipi_program(make_program), CheckConfig(strategy="dfs",
+                                                                  memory_model=model))
+    assert result.verdict == "safe" and result.stats.executions > 1
+
+
+def test_handler_runs_in_every_execution(make_program):
+    def handled(mem, results):
+        if mem["handled"] != 1:
+            return "the IPI was never handled"
+    def factory():
+        program = ipi_program(make_program)
+        program.invariants.append(Invariant("handled", handled, "end"))
+        return program
+    assert check(factory, CheckConfig(strategy="dfs")).verdict == "safe"
+
+
+def test_without_irqs_off_the_handler_interrupts_the_region(make_program):
+    result = check(lambda: ipi_program(make_program, irqs_off=False),
+                   CheckConfig(strategy="dfs"))
+    assert result.violation is not None and result.violation.name == "irqs-off-holds-ipi"
+    assert any(ev.get("in_irq") for ev in result.trace)
+
+
+def test_without_wait_the_sender_runs_ahead(make_program):
+    result = check(lambda: ipi_program(make_program, wait=False),
+                   CheckConfig(strategy="dfs"))
+    assert result.violation is not None and result.violation.name == "sender-waits"
+
+
+def test_trace_shows_irq_state(make_program):
+    result = check(lambda: ipi_program(make_program, irqs_off=False),
+                   CheckConfig(strategy="dfs"))
+    handler_steps = [ev for ev in result.trace if ev.get("in_irq")]
+    assert handler_steps and all(ev["irqs"] is False for ev in handler_steps)
+    assert all(ev["cpu"] == 0 for ev in handler_steps)
