@@ -129,6 +129,10 @@ class Program:
     """Optional ``snapshot(context, mem) -> JSON-able`` for trace viewers."""
     describe: Callable[[Any, Any], str | None] | None = None
     """Optional ``describe(op, value) -> str`` naming an op in the model's terms."""
+    interrupts: bool = False
+    """True if a thread may send IPIs. The dpor strategy then lets every CPU take
+    pending IPIs at each boundary where its IRQs are enabled (a read of its
+    ``cpuN.ipi_sent`` cell); without it a SendIpi is refused under dpor."""
 
 
 Factory = Callable[[], Program]

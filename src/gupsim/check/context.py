@@ -157,7 +157,7 @@ class Context:
             return True
         if kind == IRQ:
             self.op, self.irqs = self.saved.pop()
-            self.polled = True   # the boundary we came back to was just polled
+            self.polled = not self.done   # an idle CPU looks for more work at once
             return self.op is not None or self.done
         return False             # HELPER: its value goes to the frame below
 

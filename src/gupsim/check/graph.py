@@ -1,0 +1,563 @@
+"""Optimal DPOR by execution-graph exploration (the ``dpor`` strategy).
+
+After TruSt (Kokologiannakis, Marmanis, Gladstein and Vafeiadis, "Truly
+stateless, optimal dynamic partial order reduction", POPL 2022). An execution
+is a graph: events per thread in program order (po), the write each read reads
+from (rf) and, per cell, the order of writes (co). Graphs are grown one event
+at a time, always for the leftmost thread that can run; a read tries every
+write it may consistently read from, a write every consistent coherence
+position (forward choices), and a new write may *revisit* an earlier read that
+is not in its po/rf prefix: the events added after that read and outside the
+prefix are deleted and the read now reads the new write (backward choice). A
+revisit is taken only if every deleted event (and the read) was added
+*maximally*, reading from or being the co-latest write among those added
+before it plus the prefix; that makes every consistent graph reached exactly
+once. Memory stays polynomial: pending choices are plain data on a stack.
+
+Consistency (sequential consistency: acyclic po | rf | co | fr) is kept by
+construction. Each event carries the bitset of its ancestors under that
+relation; a read may read from the co-latest write among its ancestors or any
+later one, a write may be placed after the co-latest write among its
+ancestors, and an atomic read-modify-write sits right after the write it read.
+
+Threads are Python generators, which cannot be copied: every graph popped
+from the stack is rebuilt by running a fresh world and feeding each thread the
+values its recorded reads read, in an order where every write precedes its
+readers. The counterexample is turned into an ordinary schedule (an
+interleaving consistent with the graph) so that ``replay`` and the trace use
+the interleaving runtime.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..errors import ScenarioError
+from ..ops import NO_WRITE
+from .context import sent_cell
+from .explorer import build_result
+from .result import Stats
+from .runtime import Execution, stuck_violation
+
+INIT = -1
+# event flags
+POLL, IDLE, AWAIT, RMW_R, RMW_W = 1, 2, 4, 8, 16
+
+
+class GEvent:
+    __slots__ = ("s", "tid", "kind", "cell", "value", "rf", "flags", "code")
+
+    def __init__(self, s, tid, kind, cell, value, rf, flags, code):
+        self.s, self.tid, self.kind, self.cell = s, tid, kind, cell
+        self.value, self.rf, self.flags, self.code = value, rf, flags, code
+
+
+class Graph:
+    """Events, with SC-ancestor and po/rf-prefix bitsets kept incrementally."""
+
+    def __init__(self):
+        self.ev: dict[int, GEvent] = {}
+        self.anc: dict[int, int] = {}
+        self.porf: dict[int, int] = {}
+        self.co: dict[str, list[int]] = {}
+        self.readers: dict = {}          # write stamp or ("init", cell) -> [read stamps]
+        self.taken: set = set()          # writes read by a successful RMW
+        self.last: dict[int, int] = {}   # tid -> last stamp
+        self.order: list[int] = []       # replay order (po/rf-topological)
+        self.top = -1
+
+    def stamp(self) -> int:
+        self.top += 1
+        return self.top
+
+    def _pred(self, tid):
+        p = self.last.get(tid)
+        return (0, 0) if p is None else (self.anc[p] | (1 << p), self.porf[p] | (1 << p))
+
+    def _wkey(self, w, cell):
+        return ("init", cell) if w == INIT else w
+
+    def read_candidates(self, tid, cell, extra_anc=0):
+        """Writes a new read of ``cell`` by ``tid`` may read from (co order)."""
+        base = self._pred(tid)[0] | extra_anc
+        lst = self.co.get(cell, ())
+        j = len(lst) - 1
+        while j >= 0 and not (base >> lst[j]) & 1:
+            j -= 1
+        return lst[j:] if j >= 0 else [INIT, *lst]
+
+    def add_read(self, s, tid, cell, rf, flags, code, value):
+        anc, porf = self._pred(tid)
+        if rf != INIT:
+            anc |= self.anc[rf] | (1 << rf)
+            porf |= self.porf[rf] | (1 << rf)
+        e = GEvent(s, tid, "R", cell, value, rf, flags, code)
+        self.ev[s], self.anc[s], self.porf[s] = e, anc, porf
+        self.last[tid] = s
+        self.readers.setdefault(self._wkey(rf, cell), []).append(s)
+        self.order.append(s)
+        lst = self.co.get(cell, ())
+        nxt = lst[0] if rf == INIT and lst else None
+        if rf != INIT:
+            i = lst.index(rf)
+            nxt = lst[i + 1] if i + 1 < len(lst) else None
+        if nxt is not None:               # fr: this read precedes the next write
+            self._propagate(nxt, anc | (1 << s))
+        return e
+
+    def write_positions(self, tid, cell, extra_anc=0):
+        """Insertion indices in co[cell] a new plain write may take."""
+        base = self._pred(tid)[0] | extra_anc
+        lst = self.co.get(cell, [])
+        j = len(lst) - 1
+        while j >= 0 and not (base >> lst[j]) & 1:
+            j -= 1
+        out = []
+        for k in range(j + 1, len(lst) + 1):
+            if k < len(lst) and self.ev[lst[k]].flags & RMW_W:
+                continue                   # keep an RMW right after the write it read
+            out.append(k)
+        return out
+
+    def add_write(self, s, tid, cell, value, pos, flags, code):
+        anc, porf = self._pred(tid)
+        prev = self.last.get(tid)
+        lst = self.co.setdefault(cell, [])
+        before = lst[:pos]
+        if before:
+            w = before[-1]
+            anc |= self.anc[w] | (1 << w)
+        for key in [("init", cell), *before]:     # fr: their readers precede this write
+            for r in self.readers.get(key, ()):
+                anc |= self.anc[r] | (1 << r)
+        e = GEvent(s, tid, "W", cell, value, None, flags, code)
+        self.ev[s], self.anc[s], self.porf[s] = e, anc, porf
+        self.last[tid] = s
+        self.order.append(s)
+        lst.insert(pos, s)
+        if pos + 1 < len(lst):
+            self._propagate(lst[pos + 1], anc | (1 << s))
+        if flags & RMW_W:
+            self.taken.add(self._wkey(self.ev[prev].rf, cell))
+        return e
+
+    def add_fence(self, s, tid, code, value):
+        anc, porf = self._pred(tid)
+        self.ev[s] = GEvent(s, tid, "F", None, value, None, 0, code)
+        self.anc[s], self.porf[s] = anc, porf
+        self.last[tid] = s
+        self.order.append(s)
+
+    def _propagate(self, target, extra):
+        """Everything ``target`` precedes now also has ``extra`` as ancestors."""
+        bit = 1 << target
+        anc = self.anc
+        for x in anc:
+            if x == target or anc[x] & bit:
+                anc[x] |= extra
+
+    def co_max(self, cell):
+        lst = self.co.get(cell)
+        return lst[-1] if lst else INIT
+
+    def value_of(self, w, init):
+        return init if w == INIT else self.ev[w].value
+
+
+TAKE, LAST = 32, 64      # a poll that took IPIs; the last read of an Await
+REV = 256                # a read placed by a backward revisit
+CHOOSE = 128             # (record) a revisiting write whose co position is open
+
+
+def maximal(g: Graph, e: int, prefix: int) -> bool:
+    """Was ``e`` added maximally w.r.t. the events before it plus ``prefix``?"""
+    ev = g.ev[e]
+    if ev.kind == "F":
+        return True
+    lst = g.co.get(ev.cell, ())
+    if ev.kind == "R":
+        w = ev.rf
+        if ev.flags & REV and not (prefix >> w) & 1:
+            return False     # re-adding it would not find the write it reads
+        start = 0 if w == INIT else lst.index(w) + 1
+    else:
+        start = lst.index(e) + 1
+    for w2 in lst[start:]:
+        if w2 <= e or (prefix >> w2) & 1:
+            return False
+    return True
+
+
+class GraphRun:
+    """One graph: rebuilt from an item, then extended to a full execution."""
+
+    def __init__(self, factory, item, stack, stats):
+        self.ex = ex = Execution(factory, "sc")
+        self.g = Graph()
+        self.stack, self.stats = stack, stats
+        self.init = ex.init
+        self.interrupts = ex.program.interrupts
+        self.aux: dict[int, list] = {}        # tid -> in-flight RMW / Await state
+        self.dead = False                     # every choice was pushed elsewhere
+        self.idle: dict[int, int] = {}        # tid -> stamp of its settled idle poll
+        records, co, top = item
+        self.rank = {cell: {w: i for i, w in enumerate(ws)} for cell, ws in co.items()}
+        self.g.top = top
+        for i, rec in enumerate(records):
+            if ex.violation is not None:
+                break
+            if rec[4] & CHOOSE:
+                self._pending_reader, self._tail = records[i + 1][1], records[i + 1:]
+            self.perform(ex.contexts[rec[1]], rec)
+
+    # -- items ------------------------------------------------------------------
+    def _records(self, skip=()):
+        g = self.g
+        return [(s, g.ev[s].tid, g.ev[s].kind, g.ev[s].rf, g.ev[s].flags)
+                for s in g.order if s not in skip]
+
+    def _co(self, skip=()):
+        return {c: tuple(w for w in ws if w not in skip) for c, ws in self.g.co.items()}
+
+    def push_read(self, s, tid, rf, flags):
+        recs = self._records()
+        recs.append((s, tid, "R", rf, flags))
+        self.stack.append((recs, self._co(), self.g.top))
+
+    def push_write(self, s, tid, cell, pos, flags):
+        recs = self._records()
+        recs.append((s, tid, "W", None, flags))
+        co = self._co()
+        lst = list(co.get(cell, ()))
+        lst.insert(pos, s)
+        co[cell] = tuple(lst)
+        self.stack.append((recs, co, self.g.top))
+
+    # -- the next event of a context --------------------------------------------
+    def next_event(self, ctx):
+        """'P' poll, 'R', 'W', 'F', or None if the context cannot move."""
+        if ctx.blocked is not None or ctx.tid in self.idle:
+            return None
+        if self.interrupts and ctx.irqs and not ctx.polled and (ctx.op is not None or ctx.done):
+            return "P"
+        op = ctx.op
+        if op is None:
+            return None
+        code = op.code
+        if code == 1 or code == 5:
+            return "R"
+        if code == 3:
+            return "W" if ctx.tid in self.aux else "R"
+        if code == 2:
+            return "W"
+        if code == 4:
+            return "F"
+        raise ScenarioError(f"{ctx.name}: cannot perform {op!r} under dpor")
+
+    def perform(self, ctx, rec=None):
+        kind = self.next_event(ctx)
+        if rec is not None and (kind is None or (kind == "P") != bool(rec[4] & (POLL | IDLE))
+                                or (kind != "P" and kind != rec[2])):
+            from ..errors import NondeterminismError
+            raise NondeterminismError(
+                f"rebuilding an execution diverged at {ctx.name}: recorded a {rec[2]} event, "
+                f"the thread now does {kind or 'nothing'} ({ctx.op and ctx.op.describe()}). "
+                f"Is the scenario deterministic?")
+        if kind == "P":
+            self._poll(ctx, rec)
+        elif kind == "R":
+            self._read(ctx, rec)
+        elif kind == "W":
+            self._write(ctx, rec)
+        else:
+            s = rec[0] if rec else self.g.stamp()
+            self.g.add_fence(s, ctx.tid, 4, ctx.op.kind)
+            ctx.advance(None)
+
+    def _choose_rf(self, ctx, cell, rec, flags, ok=None):
+        g = self.g
+        if rec is not None:
+            self.rev = rec[4] & REV
+            return rec[0], rec[3]
+        self.rev = 0
+        cands = g.read_candidates(ctx.tid, cell)
+        if ok is not None:
+            cands = [c for c in cands if ok(c)]
+            if not cands:
+                self.dead = True
+                return None, None
+        s = g.stamp()
+        for c in cands[:-1]:
+            self.push_read(s, ctx.tid, c, flags)
+        return s, cands[-1]
+
+    def _poll(self, ctx, rec):
+        cell = sent_cell(ctx.cpu)
+        flags = IDLE if ctx.done else POLL
+        s, rf = self._choose_rf(ctx, cell, rec, flags)
+        value = self.g.value_of(rf, self.init[cell])
+        take = value > ctx.handled
+        ev = self.g.add_read(s, ctx.tid, cell, rf, flags | (TAKE if take else 0) | self.rev, 0, value)
+        ctx.polled = True
+        if take:
+            ctx.take_irqs(value)
+        elif ctx.done:
+            self.idle[ctx.tid] = ev.s
+
+    def _read(self, ctx, rec):
+        op, g, tid = ctx.op, self.g, ctx.tid
+        code = op.code
+        if code == 5:                          # Await: one read per cell
+            st = self.aux.setdefault(tid, [])
+            cell = op.cells[len(st)]
+            s, rf = self._choose_rf(ctx, cell, rec, AWAIT)
+            value = g.value_of(rf, self.init[cell])
+            last = len(st) + 1 == len(op.cells)
+            g.add_read(s, tid, cell, rf, AWAIT | (LAST if last else 0) | self.rev, 5, value)
+            ctx.record_read(cell, rf)
+            st.append((s, value))
+            if last:
+                del self.aux[tid]
+                values = tuple(v for _, v in st)
+                if op.predicate(*values):
+                    ctx.advance(values)
+                else:
+                    ctx.blocked = ("await", op, [(g.ev[x].cell, g.ev[x].rf) for x, _ in st])
+            return
+        cell = op.cell
+        if code == 3:                          # the read part of an atomic RMW
+            def ok(c):
+                if op.apply(g.value_of(c, self.init[cell])) is NO_WRITE or \
+                        g._wkey(c, cell) not in g.taken:
+                    return True
+                self._conflict(ctx, c)         # another RMW already read c
+                return False
+            s, rf = self._choose_rf(ctx, cell, rec, RMW_R, ok)
+            if rf is None:
+                return
+            old = g.value_of(rf, self.init[cell])
+            g.add_read(s, tid, cell, rf, RMW_R | self.rev, 3, old)
+            ctx.record_read(cell, rf)
+            new = op.apply(old)
+            if new is NO_WRITE:
+                ctx.advance(old)
+            else:
+                self.aux[tid] = [old, new, rf]
+            return
+        s, rf = self._choose_rf(ctx, cell, rec, 0)
+        value = g.value_of(rf, self.init[cell])
+        g.add_read(s, tid, cell, rf, self.rev, 1, value)
+        ctx.record_read(cell, rf)
+        ctx.advance(value)
+
+    def _conflict(self, ctx, w):
+        """An RMW reading ``w``, which another RMW already read: the new RMW's
+        write must revisit that RMW's read (atomicity), so push that graph now."""
+        g, tid = self.g, ctx.tid
+        cell = ctx.op.cell
+        lst = g.co[cell]
+        u_c = lst[0] if w == INIT else lst[lst.index(w) + 1]
+        r_c = max(x for x in g.order if g.ev[x].tid == g.ev[u_c].tid and x < u_c)
+        anc_p, porf_p = g._pred(tid)
+        s_r, s_u, s_c = g.stamp(), g.stamp(), g.stamp()
+        prefix = porf_p | (1 << s_r) | (1 << s_u)
+        if w != INIT:
+            prefix |= g.porf[w] | (1 << w)
+        if (prefix >> r_c) & 1:
+            return
+        deleted = {x for x in g.order if x > r_c and not (prefix >> x) & 1}
+        if not maximal(g, r_c, prefix) or not all(maximal(g, x, prefix) for x in deleted):
+            return
+        gone = deleted | {r_c}
+        recs = [r for r in self._records(gone)]
+        recs += [(s_r, tid, "R", w, RMW_R), (s_u, tid, "W", None, RMW_W),
+                 (s_c, g.ev[r_c].tid, "R", s_u, (g.ev[r_c].flags & ~LAST) | REV)]
+        self.stack.append((recs, self._co(gone), s_c))
+
+    def _write(self, ctx, rec):
+        op, g, tid = ctx.op, self.g, ctx.tid
+        cell = op.cell
+        rmw = self.aux.pop(tid, None)
+        if rmw is not None:
+            old, value, rf = rmw
+            flags = RMW_W
+        else:
+            value, flags = op.value, 0
+        if rec is None:
+            s = g.stamp()
+            self._revisits(ctx, s, cell, flags)
+            if rmw is not None:
+                pos = 0 if rf == INIT else g.co[cell].index(rf) + 1
+            else:
+                positions = g.write_positions(tid, cell)
+                for k in positions[:-1]:
+                    self.push_write(s, tid, cell, k, flags)
+                pos = positions[-1]
+        else:
+            s = rec[0]
+            if rec[4] & CHOOSE:
+                pos = self._choose_revisit_pos(ctx, cell, s, flags)
+            elif rmw is not None:
+                pos = 0 if rf == INIT else g.co[cell].index(rf) + 1
+            else:
+                rank = self.rank[cell]
+                mine = rank[s]
+                pos = sum(1 for w in g.co.get(cell, ()) if rank[w] < mine)
+        g.add_write(s, tid, cell, value, pos, flags, op.code)
+        ctx.spin_wrote = True
+        ctx.advance(old if rmw is not None else None)
+
+    def _choose_revisit_pos(self, ctx, cell, s, flags):
+        """The revisiting write's co position: explore each consistent one."""
+        g = self.g
+        reader = self._pending_reader
+        extra = g._pred(reader)[0]
+        positions = g.write_positions(ctx.tid, cell, extra)
+        for k in positions[:-1]:
+            recs = self._records() + [(s, ctx.tid, "W", None, flags)] + self._tail
+            co = self._co()
+            lst = list(co.get(cell, ()))
+            lst.insert(k, s)
+            co[cell] = tuple(lst)
+            self.stack.append((recs, co, g.top))
+        return positions[-1]
+
+    def _revisits(self, ctx, s, cell, flags):
+        """Push one item per read this new write may revisit (TruSt's condition)."""
+        g = self.g
+        prefix = g._pred(ctx.tid)[1]
+        for r in [x for x in g.order if g.ev[x].kind == "R" and g.ev[x].cell == cell]:
+            if (prefix >> r) & 1:
+                continue
+            deleted = {x for x in g.order if x > r and not (prefix >> x) & 1}
+            if not maximal(g, r, prefix) or not all(maximal(g, x, prefix) for x in deleted):
+                continue
+            rev = g.ev[r]
+            keep = [rec for rec in self._records(deleted) if rec[0] != r]
+            keep.append((s, ctx.tid, "W", None, flags | CHOOSE))
+            # the read is re-added after the write it now reads from
+            keep.append((s + 1, rev.tid, "R", s, (rev.flags & ~(TAKE | LAST)) | REV))
+            co = self._co(deleted | {r})
+            self.stack.append((keep, co, max(g.top, s + 1)))
+
+    # -- running to the end -----------------------------------------------------
+    def extend(self):
+        ex = self.ex
+        contexts = ex.contexts
+        while ex.violation is None and not self.dead:
+            for ctx in contexts:
+                if self.next_event(ctx) is not None:
+                    self.perform(ctx)
+                    break
+            else:
+                return
+
+    def outcome(self):
+        """'violation', 'complete' or 'blocked' (a redundant, stale-blocked graph)."""
+        ex, g = self.ex, self.g
+        if ex.violation is not None:
+            return "violation"
+        if self.dead:
+            return "blocked"
+        stuck = [c for c in ex.contexts if not c.done]
+        for c in stuck:
+            if c.blocked is None:
+                return "blocked"
+            for cell, w in c.blocked[2]:
+                if w != g.co_max(cell):
+                    return "blocked"
+        for tid, s in self.idle.items():
+            if g.ev[s].rf != g.co_max(g.ev[s].cell):
+                return "blocked"
+        if stuck:
+            ex.fail(stuck_violation(stuck))
+            return "violation"
+        view = self.final_memory()
+        results = ex.results
+        for inv in ex.end_invariants:
+            v = ex._evaluate(inv, view, results)
+            if v is not None:
+                ex.fail(v)
+                return "violation"
+        return "complete"
+
+    def final_memory(self):
+        g = self.g
+        return {cell: g.value_of(g.co_max(cell), init) for cell, init in self.init.items()}
+
+    def schedule(self):
+        """An interleaving consistent with the graph, as runtime actions."""
+        g = self.g
+        order = sorted(g.ev, key=lambda s: (bin(g.anc[s]).count("1"), s))
+        actions = []
+        for s in order:
+            e = g.ev[s]
+            if e.flags & (POLL | IDLE):
+                if e.flags & TAKE:
+                    actions.append((e.tid, "i"))
+            elif e.flags & AWAIT:
+                if e.flags & LAST:
+                    actions.append((e.tid, "s"))
+            elif e.kind == "R" and e.flags & RMW_R and self._rmw_succeeded(s):
+                continue
+            else:
+                actions.append((e.tid, "s"))
+        return actions
+
+    def _rmw_succeeded(self, s):
+        g = self.g
+        tid = g.ev[s].tid
+        later = [x for x in g.order if g.ev[x].tid == tid and x > s]
+        return bool(later) and g.ev[min(later)].flags & RMW_W
+
+
+def explore(factory, config, progress=None):
+    stats = Stats()
+    t0 = time.perf_counter()
+    stack = [([], {}, -1)]
+    found = None
+    seen = set() if config.count_classes else None
+    while stack:
+        if config.max_executions is not None and stats.executions >= config.max_executions:
+            break
+        if config.max_seconds is not None and time.perf_counter() - t0 > config.max_seconds:
+            break
+        item = stack.pop()
+        run = GraphRun(factory, item, stack, stats)
+        run.extend()
+        outcome = run.outcome()
+        stats.events += len(run.g.ev)
+        if outcome == "blocked":
+            stats.blocked += 1
+            continue
+        stats.executions += 1
+        if seen is not None:
+            sig = signature(run.g)
+            if sig in seen:
+                stats.duplicates += 1
+            seen.add(sig)
+        if outcome == "violation" and found is None:
+            found = (run.ex, run.schedule())
+            if config.stop_on_first:
+                break
+        if progress is not None and stats.executions % 512 == 0:
+            stats.seconds = time.perf_counter() - t0
+            progress(stats)
+    else:
+        stats.exhausted = True
+    stats.seconds = time.perf_counter() - t0
+    if seen is not None:
+        stats.classes = len(seen)
+    return build_result(factory, config, stats, found, None)
+
+
+def signature(g: Graph):
+    """Reads-from and coherence of a graph, by (thread, po index): hashable."""
+    idx, count = {}, {}
+    for s in sorted(g.ev):
+        t = g.ev[s].tid
+        idx[s] = (t, count.get(t, 0))
+        count[t] = count.get(t, 0) + 1
+    rf = tuple(sorted((idx[s], idx.get(e.rf, None)) for s, e in g.ev.items() if e.kind == "R"))
+    co = tuple(sorted((c, tuple(idx[w] for w in ws)) for c, ws in g.co.items()))
+    return hash((rf, co))
