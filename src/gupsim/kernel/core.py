@@ -161,14 +161,16 @@ class Kernel:
         return v
 
     def pmd_slot(self, mm: MmStruct, addr: int, create: bool = True) -> tuple[Table, int]:
-        """Setup-time walk to the pmd-level slot of ``addr`` (folded levels skipped)."""
+        """Setup-time walk to the pmd-level slot of ``addr``: the entry that points
+        at the pte table (the pgd entry on 2-level ARM, where the pmd is folded)."""
         return self._slot(mm, addr, "pmd", create)
 
     def pte_slot(self, mm: MmStruct, addr: int, create: bool = True) -> tuple[Table, int]:
         return self._slot(mm, addr, "pte", create)
 
     def _slot(self, mm, addr, want, create):
-        assert want in self.geo.present, f"{want} is folded on {self.arch.name}"
+        if want == "pmd" and self.geo.folded("pmd"):
+            want = self.geo.present[-2]     # the folded pmd is the entry above the pte table
         t = mm.pgd
         while t.level != want:
             i = self.geo.index(t.level, addr)
