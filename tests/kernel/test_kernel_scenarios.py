@@ -104,3 +104,21 @@ def test_readers_counter_needs_the_splitter_barrier_on_tso():
     assert verdict("gup-vs-thp-split", "tso", arch="arm64", design=d).verdict == "safe"
     res = verdict("gup-vs-thp-split", "tso", arch="arm64", design=d.without("splitter:smp_mb"))
     assert res.verdict == "violation"
+
+
+@pytest.mark.parametrize("design,expected", [
+    ("x86-2008", "violation"),          # gup_pmd_range's plain pmd load tears on PAE
+    ("generic-rcu-2014", "violation"),
+    ("modern", "safe"),                  # pmdp_get_lockless (2020)
+])
+def test_pae_pmd_reads_tear_against_pmd_clear(design, expected):
+    res = verdict("gup-vs-munmap", arch="x86-pae", design=design)
+    assert res.verdict == expected
+    if expected == "violation":
+        assert "torn or stale pmd" in res.violation.message
+
+
+def test_pae_modern_without_pmdp_get_lockless_tears():
+    d = get_design("modern").without("walker:pmdp_get_lockless")
+    res = verdict("gup-vs-munmap", arch="x86-pae", design=d)
+    assert res.verdict == "violation" and "torn" in res.violation.message

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 from ..ops import Note, Rmw, Store
 from .cpu import flush_tlb_range
-from .gup.slow import handle_mm_fault
-from .mm import down_write, spin_lock, spin_unlock, up_write
-from .page import get_page, page_ref_freeze, put_page, free_page
+from .gup.slow import find_vma, handle_mm_fault
+from .mm import EFAULT, down_read, down_write, spin_lock, spin_unlock, up_read, up_write
+from .page import free_page, get_page, page_ref_freeze, put_page
 from .pagetable import PAGE_SIZE, read_entry, write_entry, xchg_entry
 from .tlb import pte_free_tlb, tlb_finish_mmu, tlb_gather_mmu, tlb_remove_page
 
@@ -126,15 +126,13 @@ def shrink_page(k, t, addr):
 
 def do_fault(k, t, addr, write=True):
     """A user access fault at addr (anonymous): handle_mm_fault under mmap_sem."""
-    from .mm import down_read, up_read
     yield from down_read(t.mm.mmap_sem)
-    vma = None
-    for v in t.mm.vmas:
-        if v.start <= addr < v.end:
-            vma = v
-    ret = yield from handle_mm_fault(k, t, vma, addr, write) if vma else iter(())
+    vma = yield from find_vma(k, t, addr)
+    ret = -EFAULT
+    if vma is not None:
+        ret = yield from handle_mm_fault(k, t, vma, addr, write)
     yield from up_read(t.mm.mmap_sem)
-    return ret if vma else -14
+    return ret
 
 
 __all__ = ["zap_pte_range", "zap_huge_pmd", "unmap_region", "munmap", "shrink_page",

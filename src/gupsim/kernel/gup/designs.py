@@ -27,6 +27,9 @@ tlb:flush-ipi                  an IPI TLB flush waits for every CPU (only
                                where the arch flushes by IPI)
 table:rcu-free                 tlb_remove_table(): page-table pages freed after
                                a grace period (IRQs-off walkers hold it off)
+walker:gup_get_pte             split-entry arches: read a pte low, rmb, high,
+                               rmb, low again (x86 gup_get_pte, 2008)
+walker:pmdp_get_lockless       the same for the pmd (mm/gup.c, 2020)
 =============================  ===============================================
 
 Deriving a design takes a line or two::
@@ -51,7 +54,8 @@ PROTECTIONS = (
     "walker:recheck-pte", "walker:recheck-pmd", "walker:recheck-folio",
     "reader:readers-count", "reader:smp_mb__after_atomic",
     "reader:smp_mb__before_atomic", "splitter:smp_mb", "splitter:wait-readers",
-    "split:ipi", "tlb:flush-ipi", "table:rcu-free",
+    "split:ipi", "tlb:flush-ipi", "table:rcu-free", "walker:gup_get_pte",
+    "walker:pmdp_get_lockless",
 )
 
 WALKERS = ("x86", "generic", "folio")
@@ -117,10 +121,11 @@ _FLUSH = ("tlb:flush-ipi",)
 
 DESIGNS: dict[str, Design] = {d.name: d for d in (
     Design("x86-2008", "x86", 2008,
-           ("walker:irqs-off", "walker:pmd-splitting-check") + _FLUSH,
+           ("walker:irqs-off", "walker:pmd-splitting-check", "walker:gup_get_pte")
+           + _FLUSH,
            "arch/x86/mm/gup.c (Nick Piggin 2008, THP hunk 2011): IRQs off, plain "
            "get_page(); relies on the TLB-flush IPI to hold off table freeing and "
-           "THP splitting"),
+           "THP splitting; the pmd is read with a plain (on PAE: tearable) load"),
     Design("arm-rfc-2013", "x86", 2013,
            ("walker:irqs-off", "walker:pmd-splitting-check") + _FLUSH,
            "the seed patch (Zi Shen Lim, Oct 2013): a copy of the x86 walker for ARM"),
@@ -146,7 +151,8 @@ DESIGNS: dict[str, Design] = {d.name: d for d in (
            "readers counter that the THP splitter polls down to zero"),
     Design("modern", "folio", 2024,
            ("walker:irqs-off", "walker:speculative-ref", "walker:recheck-folio",
-            "walker:recheck-pte", "walker:recheck-pmd", "table:rcu-free") + _FLUSH,
+            "walker:recheck-pte", "walker:recheck-pmd", "table:rcu-free",
+            "walker:gup_get_pte", "walker:pmdp_get_lockless") + _FLUSH,
            "mm/gup.c today: try_grab_folio_fast() with the folio recheck, pmd and "
            "pte rechecks, refcount-freezing THP split, RCU table freeing",
            requires_pte_special=True),

@@ -35,7 +35,7 @@ from ...ops import Assert, Fence, IrqDisable, IrqEnable, Load, Rmw, SpinHint
 from ..page import (FOLL_GET, FOLL_PIN, GUP_PIN_COUNTING_BIAS, compound_head,
                     folio_put_refs, get_head_page_multiple, get_huge_page_tail, get_page,
                     page_cache_add_speculative, page_cache_get_speculative, put_page)
-from ..pagetable import PAGE_SIZE, join_halves, lower_table, read_entry
+from ..pagetable import PAGE_SHIFT, PAGE_SIZE, POISON, join_halves, lower_table, read_entry
 
 
 @dataclass
@@ -108,13 +108,19 @@ def gup_put_folio(k, folio, refs, flags):
 
 # --- the levels ---------------------------------------------------------------------
 
-def gup_get_pte(k, table, i):
-    """x86 gup_get_pte(): READ_ONCE, or on PAE low, rmb, high, rmb, low again."""
-    if table.halves == 1 or not k.design.walker == "x86":
+def lockless_read(k, table, i, protection):
+    """gup_get_pte() (x86, 2008) / ptep_get_lockless() / pmdp_get_lockless() (2020).
+
+    On split-entry arches with ``protection`` in force: (1) low, smp_rmb(),
+    (2) high, smp_rmb(), (3) low again, retry if it changed -- the present bit
+    lives in the low half, so a torn value is never taken for present.
+    Pairs with: pagetable.write_entry (high, wmb, low when setting; low, wmb,
+    high when clearing). Otherwise a plain READ_ONCE (two loads on PAE)."""
+    if table.halves == 1 or not k.design.enabled(protection):
         return (yield from read_entry(k, table, i))
     c = table.cell(i)
     while True:
-        yield SpinHint("gup_get_pte retry")
+        yield SpinHint(f"{protection} retry")
         lo = yield Load(c + ".lo")
         yield Fence("rmb")
         hi = yield Load(c + ".hi")
@@ -122,9 +128,13 @@ def gup_get_pte(k, table, i):
         again = yield Load(c + ".lo")
         if again == lo:
             v = join_halves(lo, hi)
-            yield Assert(v != "POISON", "gup_get_pte read a freed page-table page",
-                         entry=c)
+            yield Assert(v != POISON, "lockless walker read a freed page-table page "
+                         "(use-after-free of a page table)", entry=c)
             return v
+
+
+def gup_get_pte(k, table, i):
+    return (yield from lockless_read(k, table, i, "walker:gup_get_pte"))
 
 
 def gup_pte_range(k, w: Walk, pmd, pmd_ref, addr, end):
@@ -185,7 +195,7 @@ def gup_huge_pmd(k, w: Walk, pmd, pmd_ref, addr, end):
     if not enc.pte_access_permitted(pmd, w.write):
         return False
     head = enc.pmd_pfn(pmd)
-    first = head + ((addr & ~k.geo.mask("pmd")) >> 12)
+    first = head + ((addr & ~k.geo.mask("pmd")) >> PAGE_SHIFT)
     refs = (end - addr) // PAGE_SIZE
     pages = list(range(first, first + refs))
     if d.walker == "folio":
@@ -241,7 +251,7 @@ def gup_pmd_range(k, w: Walk, pud, pud_ref, addr, end):
             pmd, ref = pud, pud_ref
         else:
             i = geo.index("pmd", addr)
-            pmd = yield from read_entry(k, table, i)
+            pmd = yield from lockless_read(k, table, i, "walker:pmdp_get_lockless")
             ref = (table, i)
         if enc.pmd_none(pmd) or (d.walker == "folio" and not enc.pmd_present(pmd)):
             return False
@@ -321,5 +331,5 @@ def gup_fast(k, mm, w: Walk, start, end):
 
 
 __all__ = ["Walk", "gup_fast", "gup_pgd_range", "gup_pud_range", "gup_pmd_range",
-           "gup_pte_range", "gup_huge_pmd", "gup_get_pte", "try_get_folio",
+           "gup_pte_range", "gup_huge_pmd", "gup_get_pte", "lockless_read", "try_get_folio",
            "try_grab_folio_fast", "gup_put_folio"]

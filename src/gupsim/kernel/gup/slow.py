@@ -14,10 +14,10 @@ no hugetlb; a read-only mapping asked for write is -EFAULT (no COW fault).
 
 from __future__ import annotations
 
-from ...ops import Await, Load, Rmw, SpinHint, Store
+from ...ops import Await, Fence, Load, Rmw, SpinHint, Store
 from ..mm import EFAULT, ENOMEM, spin_lock, spin_unlock
 from ..page import FOLL_PIN, GUP_PIN_COUNTING_BIAS, get_page
-from ..pagetable import PAGE_SIZE, lower_table, read_entry, write_entry
+from ..pagetable import PAGE_SHIFT, PAGE_SIZE, lower_table, read_entry, write_entry
 
 RETRY = "retry"
 
@@ -87,7 +87,7 @@ def follow_page_mask(k, t, addr, write, flags):
             if write and not enc.pmd_write(pmd):
                 yield from spin_unlock(lock)
                 return None
-            pfn = enc.pmd_pfn(pmd) + ((addr & ~k.geo.mask("pmd")) >> 12)
+            pfn = enc.pmd_pfn(pmd) + ((addr & ~k.geo.mask("pmd")) >> PAGE_SHIFT)
             yield from _grab(k, pfn, flags)
             yield from spin_unlock(lock)
             return pfn
@@ -112,26 +112,24 @@ def handle_mm_fault(k, t, vma, addr, write):
     table, i, v = yield from _walk_to_pmd(k, t, addr, "handle_mm_fault")
     if table is None:
         return -EFAULT
-    if True:
-        if enc.pmd_none(v):
-            new = t.alloc_table()
-            if new is None:
-                return -ENOMEM
-            yield from spin_lock(lock)
-            now = yield from read_entry(k, table, i, "__pte_alloc")
-            if enc.pmd_none(now):
-                # (1) the empty table is initialised, smp_wmb(), then (2) the pmd
-                # is populated. Pairs with: gup_fast's lockless pmd read.
-                from ...ops import Fence
-                yield Fence("wmb")
-                yield from write_entry(k, table, i, enc.mk_table(new.pfn))
-                v = enc.mk_table(new.pfn)
-            else:
-                v = now
-            yield from spin_unlock(lock)
-        if enc.pmd_huge(v):
-            return -EFAULT     # MODEL: no huge-pmd fault paths (COW, NUMA)
-        ptes = lower_table(k, v)
+    if enc.pmd_none(v):
+        new = t.alloc_table()
+        if new is None:
+            return -ENOMEM
+        yield from spin_lock(lock)
+        now = yield from read_entry(k, table, i, "__pte_alloc")
+        if enc.pmd_none(now):
+            # (1) the empty table is initialised, smp_wmb(), then (2) the pmd
+            # is populated. Pairs with: gup_fast's lockless pmd read.
+            yield Fence("wmb")
+            yield from write_entry(k, table, i, enc.mk_table(new.pfn))
+            v = enc.mk_table(new.pfn)
+        else:
+            v = now
+        yield from spin_unlock(lock)
+    if enc.pmd_huge(v):
+        return -EFAULT     # MODEL: no huge-pmd fault paths (COW, NUMA)
+    ptes = lower_table(k, v)
     j = k.geo.index("pte", addr)
     pfn = t.alloc_page()
     if pfn is None:
