@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 from dataclasses import asdict
 
 from ..spec import Program
@@ -23,14 +24,30 @@ from .strategies import make_strategy
 Progress = Callable[[Stats], None]
 
 
+class Outcome(NamedTuple):
+    """What one complete execution ended with (handed to ``observe``)."""
+
+    results: dict           # thread name -> return value
+    memory: dict            # cell -> final value
+    signature: tuple        # reads-from and coherence, by (thread, access index)
+    violation: object       # a Violation or None
+
+
+Observer = Callable[[Outcome], None]
+
+
 def check(factory: Callable[[], Program], config: CheckConfig | None = None,
-          progress: Progress | None = None) -> Result:
-    """Explore ``factory``'s program under ``config``; see ``Result``."""
+          progress: Progress | None = None, observe: Observer | None = None) -> Result:
+    """Explore ``factory``'s program under ``config``; see ``Result``.
+
+    ``progress(stats)`` is called now and then; ``observe(outcome)`` after
+    every complete execution (to collect litmus outcomes, for instance).
+    """
     config = config or CheckConfig()
     if config.strategy == "dpor":
         from .graph import explore
-        return explore(factory, config, progress)
-    return _interleavings(factory, config, progress)
+        return explore(factory, config, progress, observe)
+    return _interleavings(factory, config, progress, observe)
 
 
 def run_schedule(factory, actions, memory_model: str, record: bool = True):
@@ -51,7 +68,7 @@ def run_schedule(factory, actions, memory_model: str, record: bool = True):
     return ex
 
 
-def _interleavings(factory, config: CheckConfig, progress) -> Result:
+def _interleavings(factory, config: CheckConfig, progress, observe=None) -> Result:
     strategy = make_strategy(config)
     stats = Stats()
     seen: set | None = set() if (config.count_classes or config.preemption_bound is not None) \
@@ -85,6 +102,8 @@ def _interleavings(factory, config: CheckConfig, progress) -> Result:
         stats.events += len(ex.events)
         if seen is not None and complete:
             seen.add(ex.signature())
+        if observe is not None and complete:
+            observe(Outcome(ex.results, ex.mem.view(), ex.signature(), ex.violation))
         last = (ex, actions)
         if ex.violation is not None and found is None:
             found = (ex, actions)

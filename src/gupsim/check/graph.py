@@ -204,7 +204,7 @@ class GraphRun:
         self.rank = {cell: {w: i for i, w in enumerate(ws)} for cell, ws in co.items()}
         self.g.top = top
         for i, rec in enumerate(records):
-            if ex.violation is not None:
+            if ex.violation is not None or self.dead:
                 break
             if rec[4] & CHOOSE:
                 self._pending_reader, self._tail = records[i + 1][1], records[i + 1:]
@@ -358,21 +358,12 @@ class GraphRun:
         lst = g.co[cell]
         u_c = lst[0] if w == INIT else lst[lst.index(w) + 1]
         r_c = max(x for x in g.order if g.ev[x].tid == g.ev[u_c].tid and x < u_c)
-        anc_p, porf_p = g._pred(tid)
-        s_r, s_u, s_c = g.stamp(), g.stamp(), g.stamp()
-        prefix = porf_p | (1 << s_r) | (1 << s_u)
+        porf_p = g._pred(tid)[1]
+        s_r, s_u = g.stamp(), g.stamp()
+        prefix = porf_p | (1 << s_r)
         if w != INIT:
             prefix |= g.porf[w] | (1 << w)
-        if (prefix >> r_c) & 1:
-            return
-        deleted = {x for x in g.order if x > r_c and not (prefix >> x) & 1}
-        if not maximal(g, r_c, prefix) or not all(maximal(g, x, prefix) for x in deleted):
-            return
-        gone = deleted | {r_c}
-        recs = [r for r in self._records(gone)]
-        recs += [(s_r, tid, "R", w, RMW_R), (s_u, tid, "W", None, RMW_W),
-                 (s_c, g.ev[r_c].tid, "R", s_u, (g.ev[r_c].flags & ~LAST) | REV)]
-        self.stack.append((recs, self._co(gone), s_c))
+        self._revisits(ctx, s_u, cell, RMW_W, prefix, [(s_r, tid, "R", w, RMW_R)], r_c)
 
     def _write(self, ctx, rec):
         op, g, tid = ctx.op, self.g, ctx.tid
@@ -395,10 +386,13 @@ class GraphRun:
                 pos = positions[-1]
         else:
             s = rec[0]
-            if rec[4] & CHOOSE:
-                pos = self._choose_revisit_pos(ctx, cell, s, flags)
-            elif rmw is not None:
+            if rmw is not None:
                 pos = 0 if rf == INIT else g.co[cell].index(rf) + 1
+                if rec[4] & CHOOSE and not self._rmw_pos_ok(tid, cell, pos):
+                    self.dead = True           # the reader could not read it here
+                    return
+            elif rec[4] & CHOOSE:
+                pos = self._choose_revisit_pos(ctx, cell, s, flags)
             else:
                 rank = self.rank[cell]
                 mine = rank[s]
@@ -406,6 +400,12 @@ class GraphRun:
         g.add_write(s, tid, cell, value, pos, flags, op.code)
         ctx.spin_wrote = True
         ctx.advance(old if rmw is not None else None)
+
+    def _rmw_pos_ok(self, tid, cell, pos):
+        """Can the revisited reader read an RMW write placed at ``pos``?"""
+        g = self.g
+        base = g._pred(self._pending_reader)[0]
+        return all(not (base >> w) & 1 for w in g.co.get(cell, [])[pos:])
 
     def _choose_revisit_pos(self, ctx, cell, s, flags):
         """The revisiting write's co position: explore each consistent one."""
@@ -422,18 +422,27 @@ class GraphRun:
             self.stack.append((recs, co, g.top))
         return positions[-1]
 
-    def _revisits(self, ctx, s, cell, flags):
-        """Push one item per read this new write may revisit (TruSt's condition)."""
+    def _revisits(self, ctx, s, cell, flags, prefix=None, lead=(), must_go=None):
+        """Push one item per read this new write may revisit (TruSt's condition).
+
+        ``lead`` are records the write depends on that are not in the graph yet
+        (a conflicting RMW's read part); ``must_go``, a read that must end up
+        revisited or deleted (the RMW that already read the same write).
+        """
         g = self.g
-        prefix = g._pred(ctx.tid)[1]
+        if prefix is None:
+            prefix = g._pred(ctx.tid)[1]
         for r in [x for x in g.order if g.ev[x].kind == "R" and g.ev[x].cell == cell]:
-            if (prefix >> r) & 1:
+            if (prefix >> r) & 1 or (must_go is not None and r > must_go):
                 continue
             deleted = {x for x in g.order if x > r and not (prefix >> x) & 1}
+            if must_go is not None and must_go != r and must_go not in deleted:
+                continue
             if not maximal(g, r, prefix) or not all(maximal(g, x, prefix) for x in deleted):
                 continue
             rev = g.ev[r]
             keep = [rec for rec in self._records(deleted) if rec[0] != r]
+            keep.extend(lead)
             keep.append((s, ctx.tid, "W", None, flags | CHOOSE))
             # the read is re-added after the write it now reads from
             keep.append((s + 1, rev.tid, "R", s, (rev.flags & ~(TAKE | LAST)) | REV))
@@ -511,7 +520,7 @@ class GraphRun:
         return bool(later) and g.ev[min(later)].flags & RMW_W
 
 
-def explore(factory, config, progress=None):
+def explore(factory, config, progress=None, observe=None):
     stats = Stats()
     t0 = time.perf_counter()
     stack = [([], {}, -1)]
@@ -536,6 +545,10 @@ def explore(factory, config, progress=None):
             if sig in seen:
                 stats.duplicates += 1
             seen.add(sig)
+        if observe is not None:
+            from .explorer import Outcome
+            observe(Outcome(run.ex.results, run.final_memory(), access_signature(run.g),
+                            run.ex.violation))
         if outcome == "violation" and found is None:
             found = (run.ex, run.schedule())
             if config.stop_on_first:
@@ -561,3 +574,25 @@ def signature(g: Graph):
     rf = tuple(sorted((idx[s], idx.get(e.rf, None)) for s, e in g.ev.items() if e.kind == "R"))
     co = tuple(sorted((c, tuple(idx[w] for w in ws)) for c, ws in g.co.items()))
     return hash((rf, co))
+
+
+def access_signature(g: Graph) -> tuple:
+    """Like ``Execution.signature``: accesses numbered per thread, an atomic
+    read-modify-write counting once, so both kinds of run compare equal."""
+    key, count = {}, {}
+    for s in sorted(g.ev):
+        e = g.ev[s]
+        t = e.tid
+        if e.flags & RMW_W:
+            prev = max(x for x in key if g.ev[x].tid == t and x < s)
+            key[s] = key[prev]
+            continue
+        if e.flags & (POLL | IDLE) and not e.flags & TAKE or e.flags & AWAIT and not e.flags & LAST:
+            key[s] = None
+            continue
+        key[s] = (t, count.get(t, 0))
+        count[t] = count.get(t, 0) + 1
+    rf = tuple(sorted((key[s], key.get(e.rf)) for s, e in g.ev.items()
+                      if e.kind == "R" and not e.flags & (POLL | IDLE | AWAIT)))
+    co = tuple(sorted((c, tuple(key[w] for w in ws)) for c, ws in g.co.items() if ws))
+    return (rf, co)

@@ -236,7 +236,7 @@ class Execution:
         """The execution's reads-from map and per-cell write order (hashable)."""
         rf, co = [], {}
         for ev in self.events:
-            if ev.kind in ("R", "U"):
+            if ev.kind in ("R", "U") and ev.op is not None:
                 rf.append(((ev.tid, ev.idx), ev.src))
             if ev.kind in ("W", "U"):
                 co.setdefault(ev.cell, []).append((ev.tid, ev.idx))
