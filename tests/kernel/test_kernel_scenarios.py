@@ -122,3 +122,14 @@ def test_pae_modern_without_pmdp_get_lockless_tears():
     d = get_design("modern").without("walker:pmdp_get_lockless")
     res = verdict("gup-vs-munmap", arch="x86-pae", design=d)
     assert res.verdict == "violation" and "torn" in res.violation.message
+
+
+def test_modern_folio_recheck_is_what_catches_a_split_tail():
+    # A GUP of the tail alone: page_folio(tail) read before the split, the ref
+    # taken on the old head after it; only the folio recheck notices.
+    assert verdict("gup-vs-thp-split", arch="arm64", design="modern", pages=1,
+                   offset=1).verdict == "safe"
+    d = get_design("modern").without("walker:recheck-folio")
+    res = verdict("gup-vs-thp-split", arch="arm64", design=d, pages=1, offset=1)
+    assert res.verdict == "violation" and "taken on one page, dropped on another" in \
+        res.violation.message

@@ -237,7 +237,20 @@ class Kernel:
         assert len(threads) <= self.nr_cpus, "one thread per CPU"
         return Program(threads=list(threads), memory=dict(self.memory),
                        invariants=list(invariants), context=self,
-                       snapshot=snapshot, describe=None)
+                       snapshot=snapshot, describe=self.describe)
+
+    def describe(self, op, value) -> str | None:
+        """Name an access in kernel terms: decode page-table entries."""
+        cell = getattr(op, "cell", None)
+        if not isinstance(cell, str) or "[" not in cell or cell.startswith("page["):
+            return None
+        level = cell.split(".")[1] if "." in cell else ""
+        if not level.startswith(("pgd", "pud", "pmd", "pte")):
+            return None
+        shown = getattr(op, "value", value)
+        if cell.endswith((".lo", ".hi")):
+            return f"{op.describe()}  ({level[:3]} half)"
+        return f"{op.describe()}  ({level[:3]}: {self.enc.describe(shown)})"
 
     def data_pages(self) -> list[int]:
         return sorted(p for p, k in self.page_kind.items() if k == "data")

@@ -73,17 +73,20 @@ def _invariants(k, gup_cpus, expected):
                                      for c in range(gup_cpus)]
 
 
-@scenario("gup-vs-thp-split", tags=("gup", "thp"), **_DOCS)
+@scenario("gup-vs-thp-split", tags=("gup", "thp"),
+          offset="index of the first base page of the THP the GUP call asks for", **_DOCS)
 def gup_vs_thp_split(arch="arm64", design="generic-rcu-2014", pages=2, ptrs=2,
-                     gup_cpus=1, fast_only=True, pin=False):
+                     gup_cpus=1, fast_only=True, pin=False, offset=0):
     """GUP-fast on a THP while another CPU splits it (split_huge_page of the
     design's era). Bugs show as references taken across the split."""
+    assert 0 <= offset and offset + pages <= ptrs, "the range must lie inside the THP"
     k, mm = _boot(arch, design, gup_cpus, ptrs)
     head = k.map_thp(mm, 0)
     splitter = k.task(gup_cpus, mm)
-    threads = _gup_threads(k, mm, pages, fast_only, pin, gup_cpus)
+    threads = _gup_threads(k, mm, pages, fast_only, pin, gup_cpus, start=offset * PAGE_SIZE)
     threads.append(ThreadSpec("split", split_huge_page(k, splitter, 0), cpu=gup_cpus))
-    return k.program(threads, _invariants(k, gup_cpus, {i: head + i for i in range(pages)}))
+    return k.program(threads, _invariants(k, gup_cpus,
+                                          {i: head + offset + i for i in range(pages)}))
 
 
 @scenario("gup-vs-munmap", tags=("gup", "munmap"), huge="map the range with a THP",
