@@ -129,10 +129,11 @@ class Program:
     """Optional ``snapshot(context, mem) -> JSON-able`` for trace viewers."""
     describe: Callable[[Any, Any], str | None] | None = None
     """Optional ``describe(op, value) -> str`` naming an op in the model's terms."""
-    interrupts: bool = False
-    """True if a thread may send IPIs. The dpor strategy then lets every CPU take
+    interrupts: bool = True
+    """Whether a thread may send IPIs. Under dpor every CPU then looks for
     pending IPIs at each boundary where its IRQs are enabled (a read of its
-    ``cpuN.ipi_sent`` cell); without it a SendIpi is refused under dpor."""
+    ``cpuN.ipi_sent`` cell). Programs that never send one may set False to
+    skip those reads; a SendIpi is then refused."""
 
 
 Factory = Callable[[], Program]

@@ -368,6 +368,9 @@ class GraphRun:
     def _write(self, ctx, rec):
         op, g, tid = ctx.op, self.g, ctx.tid
         cell = op.cell
+        if not self.interrupts and cell.endswith(".ipi_sent"):
+            raise ScenarioError(f"{ctx.name} sends an IPI, but the program was built with "
+                                f"Program(interrupts=False); leave interrupts at True")
         rmw = self.aux.pop(tid, None)
         if rmw is not None:
             old, value, rf = rmw

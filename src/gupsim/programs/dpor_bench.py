@@ -18,7 +18,8 @@ from ..spec import Program, ThreadSpec
 
 
 def _prog(threads, memory) -> Program:
-    return Program([ThreadSpec(name, body) for name, body in threads], memory)
+    return Program([ThreadSpec(name, body) for name, body in threads], memory,
+                   interrupts=False)
 
 
 def readers(n: int) -> Program:
