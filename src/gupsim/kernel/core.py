@@ -249,8 +249,8 @@ class Kernel:
             return None
         shown = getattr(op, "value", value)
         if cell.endswith((".lo", ".hi")):
-            return f"{op.describe()}  ({level[:3]} half)"
-        return f"{op.describe()}  ({level[:3]}: {self.enc.describe(shown)})"
+            return f"{level[:3]} {cell[-2:]} half"
+        return f"{level[:3]}: {self.enc.describe(shown)}"
 
     def data_pages(self) -> list[int]:
         return sorted(p for p, k in self.page_kind.items() if k == "data")

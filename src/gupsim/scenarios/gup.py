@@ -7,15 +7,21 @@ kernel.DESIGNS, or objects, e.g. ``get_design(x).without(p)``), ``pages``
 ``gup_cpus`` (GUP threads), ``fast_only`` (True: __get_user_pages_fast, no
 slow-path fallback; False: get_user_pages_fast), ``pin`` (pin_user_pages_fast).
 
-Expected verdicts (the matrix; reasons in the design docstrings):
+Expected verdicts (the matrix; reasons in the design docstrings; checked in
+tests/kernel/test_kernel_scenarios.py with dfs and a preemption bound of 2):
 
 * x86-2008 on x86-64: safe vs split and munmap (the flush IPI is held off).
-* arm-rfc-2013 on arm-lpae/arm64: violation vs split (tail pin after the
-  refcount transfer) and vs munmap (walker reads a freed pte table).
+* arm-rfc-2013 on arm-lpae/arm64: violation vs split (the tail pins move off
+  the head under the walker) and vs munmap (get_page() on a page freed after
+  the broadcast flush; with speculative refs, the freed pte table is read).
 * generic-rcu-2014 and modern: safe on x86-64, arm-lpae, arm64, powerpc.
-* readers-counter-2013: safe vs split; violation vs munmap where tables are
-  not RCU-freed and the flush is broadcast (arm-lpae, arm64).
-* futex-thp-tail: weak-default never makes progress; generic-rcu-2014 returns.
+* readers-counter-2013: safe vs split (SC and TSO); violation vs munmap on
+  arm-lpae/arm64 and also on powerpc: RCU-freed tables do not help a walker
+  that takes plain get_page() references on pages freed after a broadcast flush.
+* x86-pae vs munmap: violation for x86-2008 and generic-rcu-2014 (a torn pmd
+  read against pmd_clear), safe for modern (pmdp_get_lockless, 2020).
+* futex-thp-tail: weak-default never makes progress; generic-rcu-2014 returns,
+  also with a concurrent split.
 """
 
 from __future__ import annotations
