@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gupsim.check import CheckConfig, check
-from gupsim.ops import Load, Rmw, Store
+from gupsim.ops import Fence, Load, Rmw, Store
 from gupsim.programs.dpor_bench import BENCHMARKS
 from gupsim.spec import Program, ThreadSpec
 
@@ -40,9 +40,9 @@ def test_dpor_matches_published_count_larger(name, n):
     assert result.stats.blocked == 0
 
 
-def _classes(factory, strategy):
+def _classes(factory, strategy, model="sc"):
     seen = []
-    check(factory, CheckConfig(strategy=strategy),
+    check(factory, CheckConfig(strategy=strategy, memory_model=model),
           observe=lambda o: seen.append(o.signature))
     return seen
 
@@ -53,6 +53,7 @@ ops = st.one_of(
     st.builds(lambda c: ("add", c), st.sampled_from("xy")),
     st.builds(lambda c, e, v: ("cas", c, e, v), st.sampled_from("xy"), st.integers(0, 2),
               st.integers(1, 3)),
+    st.just(("mb",)),
 )
 programs = st.lists(st.lists(ops, min_size=1, max_size=3), min_size=2, max_size=3)
 
@@ -66,6 +67,8 @@ def _build(spec):
                 yield Store(step[1], step[2])
             elif step[0] == "add":
                 yield Rmw(step[1], "add", 1)
+            elif step[0] == "mb":
+                yield Fence("mb")
             else:
                 yield Rmw(step[1], "cmpxchg", step[3], expected=step[2])
     return lambda: Program([ThreadSpec(f"T{i}", body(s)) for i, s in enumerate(spec)],
@@ -73,10 +76,10 @@ def _build(spec):
 
 
 @settings(max_examples=150, deadline=None)
-@given(programs)
-def test_dpor_equals_brute_force_on_random_programs(spec):
+@given(programs, st.sampled_from(["sc", "tso"]))
+def test_dpor_equals_brute_force_on_random_programs(spec, model):
     factory = _build(spec)
-    brute = _classes(factory, "dfs")
-    smart = _classes(factory, "dpor")
+    brute = _classes(factory, "dfs", model)
+    smart = _classes(factory, "dpor", model)
     assert len(smart) == len(set(smart)), "dpor explored a class twice"
     assert set(smart) == set(brute)

@@ -53,16 +53,29 @@ class GEvent:
 
 
 class Graph:
-    """Events, with SC-ancestor and po/rf-prefix bitsets kept incrementally."""
+    """Events, with ancestor and po/rf-prefix bitsets kept incrementally.
 
-    def __init__(self):
+    ``anc[e]`` is the set of events that must precede ``e`` in the memory
+    model's global order: all of po, rf, co and fr under SC; under TSO
+    (x86-TSO, Owens, Sarkar and Sewell, TPHOLs 2009) po minus write-to-read
+    pairs not separated by a drain (``smp_mb()``, an atomic RMW, an Await,
+    taking an IPI), and rf only between threads (a CPU reads its own buffered
+    store early). ``porf[e]`` is e's po/rf prefix, for revisits.
+    """
+
+    def __init__(self, tso: bool = False):
+        self.tso = tso
         self.ev: dict[int, GEvent] = {}
         self.anc: dict[int, int] = {}
         self.porf: dict[int, int] = {}
         self.co: dict[str, list[int]] = {}
         self.readers: dict = {}          # write stamp or ("init", cell) -> [read stamps]
         self.taken: set = set()          # writes read by a successful RMW
-        self.last: dict[int, int] = {}   # tid -> last stamp
+        self.last: dict[int, int] = {}   # tid -> last stamp (po)
+        self.last_r: dict[int, int] = {}  # TSO: last plain read
+        self.last_w: dict[int, int] = {}  # TSO: last write
+        self.last_d: dict[int, int] = {}  # TSO: last drain
+        self.own: dict = {}              # TSO: (tid, cell) -> last own write
         self.order: list[int] = []       # replay order (po/rf-topological)
         self.top = -1
 
@@ -70,30 +83,63 @@ class Graph:
         self.top += 1
         return self.top
 
-    def _pred(self, tid):
+    def _up(self, table, tid):
+        p = table.get(tid)
+        return 0 if p is None else self.anc[p] | (1 << p)
+
+    def base(self, tid, drain=True, cell=None):
+        """Ancestors a new event of ``tid`` starts with; a plain read (drain
+        False) under TSO skips its thread's writes since the last drain,
+        except its own latest write to the same cell (coherence)."""
+        if not self.tso:
+            return self._up(self.last, tid)
+        b = self._up(self.last_r, tid) | self._up(self.last_d, tid)
+        if drain:
+            return b | self._up(self.last_w, tid)
+        own = self.own.get((tid, cell))
+        return b | (1 << own) if own is not None else b
+
+    def porf_pred(self, tid):
         p = self.last.get(tid)
-        return (0, 0) if p is None else (self.anc[p] | (1 << p), self.porf[p] | (1 << p))
+        return 0 if p is None else self.porf[p] | (1 << p)
 
     def _wkey(self, w, cell):
         return ("init", cell) if w == INIT else w
 
-    def read_candidates(self, tid, cell, extra_anc=0):
-        """Writes a new read of ``cell`` by ``tid`` may read from (co order)."""
-        base = self._pred(tid)[0] | extra_anc
+    def candidates(self, base, cell):
+        """Writes a read with ancestors ``base`` may read from (co order)."""
         lst = self.co.get(cell, ())
         j = len(lst) - 1
         while j >= 0 and not (base >> lst[j]) & 1:
             j -= 1
         return lst[j:] if j >= 0 else [INIT, *lst]
 
-    def add_read(self, s, tid, cell, rf, flags, code, value):
-        anc, porf = self._pred(tid)
+    def read_candidates(self, tid, cell, drain=False):
+        return self.candidates(self.base(tid, drain, cell), cell)
+
+    def _after(self, tid, s, kind, drain):
+        self.last[tid] = s
+        if not self.tso:
+            return
+        if drain:
+            self.last_d[tid] = s
+            self.last_r.pop(tid, None)
+            self.last_w.pop(tid, None)
+        elif kind == "R":
+            self.last_r[tid] = s
+        elif kind == "W":
+            self.last_w[tid] = s
+
+    def add_read(self, s, tid, cell, rf, flags, code, value, drain=False):
+        anc = self.base(tid, drain, cell)
+        porf = self.porf_pred(tid)
         if rf != INIT:
-            anc |= self.anc[rf] | (1 << rf)
             porf |= self.porf[rf] | (1 << rf)
+            if not self.tso or drain or self.ev[rf].tid != tid:
+                anc |= self.anc[rf] | (1 << rf)
         e = GEvent(s, tid, "R", cell, value, rf, flags, code)
         self.ev[s], self.anc[s], self.porf[s] = e, anc, porf
-        self.last[tid] = s
+        self._after(tid, s, "R", drain)
         self.readers.setdefault(self._wkey(rf, cell), []).append(s)
         self.order.append(s)
         lst = self.co.get(cell, ())
@@ -107,7 +153,7 @@ class Graph:
 
     def write_positions(self, tid, cell, extra_anc=0):
         """Insertion indices in co[cell] a new plain write may take."""
-        base = self._pred(tid)[0] | extra_anc
+        base = self.base(tid) | extra_anc
         lst = self.co.get(cell, [])
         j = len(lst) - 1
         while j >= 0 and not (base >> lst[j]) & 1:
@@ -119,8 +165,9 @@ class Graph:
             out.append(k)
         return out
 
-    def add_write(self, s, tid, cell, value, pos, flags, code):
-        anc, porf = self._pred(tid)
+    def add_write(self, s, tid, cell, value, pos, flags, code, drain=False):
+        anc = self.base(tid)
+        porf = self.porf_pred(tid)
         prev = self.last.get(tid)
         lst = self.co.setdefault(cell, [])
         before = lst[:pos]
@@ -132,7 +179,8 @@ class Graph:
                 anc |= self.anc[r] | (1 << r)
         e = GEvent(s, tid, "W", cell, value, None, flags, code)
         self.ev[s], self.anc[s], self.porf[s] = e, anc, porf
-        self.last[tid] = s
+        self._after(tid, s, "W", drain or bool(flags & RMW_W))
+        self.own[(tid, cell)] = s
         self.order.append(s)
         lst.insert(pos, s)
         if pos + 1 < len(lst):
@@ -142,10 +190,10 @@ class Graph:
         return e
 
     def add_fence(self, s, tid, code, value):
-        anc, porf = self._pred(tid)
+        anc = self.base(tid)
         self.ev[s] = GEvent(s, tid, "F", None, value, None, 0, code)
-        self.anc[s], self.porf[s] = anc, porf
-        self.last[tid] = s
+        self.anc[s], self.porf[s] = anc, self.porf_pred(tid)
+        self._after(tid, s, "F", value == "mb")
         self.order.append(s)
 
     def _propagate(self, target, extra):
@@ -166,6 +214,7 @@ class Graph:
 
 TAKE, LAST = 32, 64      # a poll that took IPIs; the last read of an Await
 REV = 256                # a read placed by a backward revisit
+DRAINW = 512             # a fully ordered store (straight to memory under TSO)
 CHOOSE = 128             # (record) a revisiting write whose co position is open
 
 
@@ -191,9 +240,9 @@ def maximal(g: Graph, e: int, prefix: int) -> bool:
 class GraphRun:
     """One graph: rebuilt from an item, then extended to a full execution."""
 
-    def __init__(self, factory, item, stack, stats):
+    def __init__(self, factory, item, stack, stats, memory_model="sc"):
         self.ex = ex = Execution(factory, "sc")
-        self.g = Graph()
+        self.g = Graph(tso=memory_model == "tso")
         self.stack, self.stats = stack, stats
         self.init = ex.init
         self.interrupts = ex.program.interrupts
@@ -208,6 +257,8 @@ class GraphRun:
                 break
             if rec[4] & CHOOSE:
                 self._pending_reader, self._tail = records[i + 1][1], records[i + 1:]
+                self._wtid = rec[1]
+                self._wcell = ex.contexts[rec[1]].op.cell
             self.perform(ex.contexts[rec[1]], rec)
 
     # -- items ------------------------------------------------------------------
@@ -274,13 +325,13 @@ class GraphRun:
             self.g.add_fence(s, ctx.tid, 4, ctx.op.kind)
             ctx.advance(None)
 
-    def _choose_rf(self, ctx, cell, rec, flags, ok=None):
+    def _choose_rf(self, ctx, cell, rec, flags, ok=None, drain=False):
         g = self.g
         if rec is not None:
             self.rev = rec[4] & REV
             return rec[0], rec[3]
         self.rev = 0
-        cands = g.read_candidates(ctx.tid, cell)
+        cands = g.read_candidates(ctx.tid, cell, drain)
         if ok is not None:
             cands = [c for c in cands if ok(c)]
             if not cands:
@@ -294,10 +345,18 @@ class GraphRun:
     def _poll(self, ctx, rec):
         cell = sent_cell(ctx.cpu)
         flags = IDLE if ctx.done else POLL
-        s, rf = self._choose_rf(ctx, cell, rec, flags)
-        value = self.g.value_of(rf, self.init[cell])
+        g, init = self.g, self.init[cell]
+        strict = set(g.read_candidates(ctx.tid, cell, True)) if g.tso else None
+
+        def ok(c):      # taking an IPI drains the store buffer first
+            return strict is None or g.value_of(c, init) <= ctx.handled or c in strict
+        s, rf = self._choose_rf(ctx, cell, rec, flags, ok)
+        if rf is None:
+            return
+        value = g.value_of(rf, init)
         take = value > ctx.handled
-        ev = self.g.add_read(s, ctx.tid, cell, rf, flags | (TAKE if take else 0) | self.rev, 0, value)
+        ev = g.add_read(s, ctx.tid, cell, rf, flags | (TAKE if take else 0) | self.rev, 0,
+                        value, drain=take)
         ctx.polled = True
         if take:
             ctx.take_irqs(value)
@@ -310,10 +369,11 @@ class GraphRun:
         if code == 5:                          # Await: one read per cell
             st = self.aux.setdefault(tid, [])
             cell = op.cells[len(st)]
-            s, rf = self._choose_rf(ctx, cell, rec, AWAIT)
+            s, rf = self._choose_rf(ctx, cell, rec, AWAIT, drain=True)
             value = g.value_of(rf, self.init[cell])
             last = len(st) + 1 == len(op.cells)
-            g.add_read(s, tid, cell, rf, AWAIT | (LAST if last else 0) | self.rev, 5, value)
+            g.add_read(s, tid, cell, rf, AWAIT | (LAST if last else 0) | self.rev, 5, value,
+                       drain=True)
             ctx.record_read(cell, rf)
             st.append((s, value))
             if last:
@@ -332,11 +392,11 @@ class GraphRun:
                     return True
                 self._conflict(ctx, c)         # another RMW already read c
                 return False
-            s, rf = self._choose_rf(ctx, cell, rec, RMW_R, ok)
+            s, rf = self._choose_rf(ctx, cell, rec, RMW_R, ok, drain=True)
             if rf is None:
                 return
             old = g.value_of(rf, self.init[cell])
-            g.add_read(s, tid, cell, rf, RMW_R | self.rev, 3, old)
+            g.add_read(s, tid, cell, rf, RMW_R | self.rev, 3, old, drain=True)
             ctx.record_read(cell, rf)
             new = op.apply(old)
             if new is NO_WRITE:
@@ -344,9 +404,10 @@ class GraphRun:
             else:
                 self.aux[tid] = [old, new, rf]
             return
-        s, rf = self._choose_rf(ctx, cell, rec, 0)
+        drain = op.order == "mb"
+        s, rf = self._choose_rf(ctx, cell, rec, 0, drain=drain)
         value = g.value_of(rf, self.init[cell])
-        g.add_read(s, tid, cell, rf, self.rev, 1, value)
+        g.add_read(s, tid, cell, rf, self.rev, 1, value, drain=drain)
         ctx.record_read(cell, rf)
         ctx.advance(value)
 
@@ -358,7 +419,7 @@ class GraphRun:
         lst = g.co[cell]
         u_c = lst[0] if w == INIT else lst[lst.index(w) + 1]
         r_c = max(x for x in g.order if g.ev[x].tid == g.ev[u_c].tid and x < u_c)
-        porf_p = g._pred(tid)[1]
+        porf_p = g.porf_pred(tid)
         s_r, s_u = g.stamp(), g.stamp()
         prefix = porf_p | (1 << s_r)
         if w != INIT:
@@ -400,21 +461,33 @@ class GraphRun:
                 rank = self.rank[cell]
                 mine = rank[s]
                 pos = sum(1 for w in g.co.get(cell, ()) if rank[w] < mine)
-        g.add_write(s, tid, cell, value, pos, flags, op.code)
+        if rmw is None and op.order == "mb":
+            flags |= DRAINW
+        g.add_write(s, tid, cell, value, pos, flags, op.code, drain=bool(flags & DRAINW))
         ctx.spin_wrote = True
         ctx.advance(old if rmw is not None else None)
+
+    def _reader_base(self):
+        """Ancestors the revisited read will start with when it is re-added."""
+        tid, flags = self._tail[0][1], self._tail[0][4]
+        drain = bool(flags & (RMW_R | AWAIT))
+        if flags & (POLL | IDLE):
+            rmw = self.aux.get(self._wtid)
+            value = rmw[1] if rmw is not None else self.ex.contexts[self._wtid].op.value
+            drain = value > self.ex.contexts[tid].handled
+        return self.g.base(tid, drain, self._wcell)
 
     def _rmw_pos_ok(self, tid, cell, pos):
         """Can the revisited reader read an RMW write placed at ``pos``?"""
         g = self.g
-        base = g._pred(self._pending_reader)[0]
+        base = self._reader_base()
         return all(not (base >> w) & 1 for w in g.co.get(cell, [])[pos:])
 
     def _choose_revisit_pos(self, ctx, cell, s, flags):
         """The revisiting write's co position: explore each consistent one."""
         g = self.g
         reader = self._pending_reader
-        extra = g._pred(reader)[0]
+        extra = self._reader_base()
         positions = g.write_positions(ctx.tid, cell, extra)
         for k in positions[:-1]:
             recs = self._records() + [(s, ctx.tid, "W", None, flags)] + self._tail
@@ -434,7 +507,7 @@ class GraphRun:
         """
         g = self.g
         if prefix is None:
-            prefix = g._pred(ctx.tid)[1]
+            prefix = g.porf_pred(ctx.tid)
         for r in [x for x in g.order if g.ev[x].kind == "R" and g.ev[x].cell == cell]:
             if (prefix >> r) & 1 or (must_go is not None and r > must_go):
                 continue
@@ -498,22 +571,45 @@ class GraphRun:
         return {cell: g.value_of(g.co_max(cell), init) for cell, init in self.init.items()}
 
     def schedule(self):
-        """An interleaving consistent with the graph, as runtime actions."""
+        """An interleaving consistent with the graph, as runtime actions.
+
+        Events are taken in an order that extends the model's global order
+        (ancestor counts grow along it). Under TSO a plain store is issued
+        (``s``) when its thread first needs to move past it and reaches
+        memory (``f``) at its place in the global order.
+        """
         g = self.g
         order = sorted(g.ev, key=lambda s: (bin(g.anc[s]).count("1"), s))
+        po: dict[int, list[int]] = {}
+        for x in sorted(g.ev):
+            po.setdefault(g.ev[x].tid, []).append(x)
+        issued: set[int] = set()
         actions = []
         for s in order:
             e = g.ev[s]
+            t = e.tid
+            if g.tso:
+                for x in po[t][:po[t].index(s)]:
+                    if x not in issued:        # only buffered stores lag behind
+                        issued.add(x)
+                        actions.append((t, "s"))
+                if e.kind == "W" and not e.flags & (RMW_W | DRAINW):
+                    if s not in issued:
+                        issued.add(s)
+                        actions.append((t, "s"))
+                    actions.append((t, "f"))
+                    continue
+            issued.add(s)
             if e.flags & (POLL | IDLE):
                 if e.flags & TAKE:
-                    actions.append((e.tid, "i"))
+                    actions.append((t, "i"))
             elif e.flags & AWAIT:
                 if e.flags & LAST:
-                    actions.append((e.tid, "s"))
+                    actions.append((t, "s"))
             elif e.kind == "R" and e.flags & RMW_R and self._rmw_succeeded(s):
                 continue
             else:
-                actions.append((e.tid, "s"))
+                actions.append((t, "s"))
         return actions
 
     def _rmw_succeeded(self, s):
@@ -535,7 +631,7 @@ def explore(factory, config, progress=None, observe=None):
         if config.max_seconds is not None and time.perf_counter() - t0 > config.max_seconds:
             break
         item = stack.pop()
-        run = GraphRun(factory, item, stack, stats)
+        run = GraphRun(factory, item, stack, stats, config.memory_model)
         run.extend()
         outcome = run.outcome()
         stats.events += len(run.g.ev)
