@@ -177,6 +177,9 @@ class Context:
     # -- IPIs -----------------------------------------------------------------
     def _send_ipi(self, op: SendIpi) -> Generator:
         ex = self.ex
+        if not ex.program.interrupts:
+            raise ScenarioError(f"{self.name} sends an IPI, but the program was built with "
+                                f"Program(interrupts=False); leave interrupts at True")
         waits = []
         for target in op.targets:
             if target not in ex.by_cpu:

@@ -83,6 +83,17 @@ class Graph:
         self.top += 1
         return self.top
 
+    def clone(self) -> "Graph":
+        g = Graph.__new__(Graph)
+        g.tso, g.top = self.tso, self.top
+        g.ev, g.anc, g.porf = dict(self.ev), dict(self.anc), dict(self.porf)
+        g.co = {c: list(ws) for c, ws in self.co.items()}
+        g.readers = {k: list(v) for k, v in self.readers.items()}
+        g.taken = set(self.taken)
+        g.last, g.last_r, g.last_w = dict(self.last), dict(self.last_r), dict(self.last_w)
+        g.last_d, g.own, g.order = dict(self.last_d), dict(self.own), list(self.order)
+        return g
+
     def _up(self, table, tid):
         p = table.get(tid)
         return 0 if p is None else self.anc[p] | (1 << p)
@@ -241,7 +252,7 @@ class GraphRun:
     """One graph: rebuilt from an item, then extended to a full execution."""
 
     def __init__(self, factory, item, stack, stats, memory_model="sc"):
-        self.ex = ex = Execution(factory, "sc")
+        self.ex = ex = Execution(factory, None, start=False)
         self.g = Graph(tso=memory_model == "tso")
         self.stack, self.stats = stack, stats
         self.init = ex.init
@@ -249,8 +260,17 @@ class GraphRun:
         self.aux: dict[int, list] = {}        # tid -> in-flight RMW / Await state
         self.dead = False                     # every choice was pushed elsewhere
         self.idle: dict[int, int] = {}        # tid -> stamp of its settled idle poll
-        records, co, top = item
-        self.rank = {cell: {w: i for i, w in enumerate(ws)} for cell, ws in co.items()}
+        self.senders: set[int] = set()        # threads that sent an IPI
+        self.replaying = False                # re-running threads on a copied graph
+        self.pending_pos = None
+        self._snap_at = None
+        if item[0] == "snap":
+            self._restore(item)
+            return
+        ex.start()
+        _, records, co, top = item
+        self.item_co = co
+        self.rank: dict = {}
         self.g.top = top
         for i, rec in enumerate(records):
             if ex.violation is not None or self.dead:
@@ -262,6 +282,40 @@ class GraphRun:
             self.perform(ex.contexts[rec[1]], rec)
 
     # -- items ------------------------------------------------------------------
+    def _restore(self, item):
+        """A forward choice: copy the graph, re-run only the threads that need it
+        (unfinished ones and IPI senders), then take the recorded choice."""
+        _, (graph, done, handled, senders, idle), rec, pos = item
+        ex = self.ex
+        self.g = g = graph.clone()
+        self.senders = set(senders)
+        skip = {t for t in done if t not in senders}
+        ex.start(skip)
+        for t in skip:
+            ctx = ex.contexts[t]
+            ctx.done, ctx.result, ctx.op, ctx.blocked = True, done[t], None, None
+            ctx.handled = handled[t]
+        self.idle = dict(idle)
+        self.replaying = True
+        for s in g.order:
+            e = g.ev[s]
+            if e.tid not in skip:
+                self.perform(ex.contexts[e.tid], (s, e.tid, e.kind, e.rf, e.flags))
+        self.replaying = False
+        self.pending_pos = pos
+        self.perform(ex.contexts[rec[1]], rec)
+        self.pending_pos = None
+
+    def _snapshot(self):
+        key = (len(self.g.order), self.g.top)
+        if self._snap_at is not None and self._snap_at[0] == key:
+            return self._snap_at[1]
+        ctxs = self.ex.contexts
+        snap = (self.g.clone(), {c.tid: c.result for c in ctxs if c.done},
+                {c.tid: c.handled for c in ctxs}, frozenset(self.senders), dict(self.idle))
+        self._snap_at = (key, snap)
+        return snap
+
     def _records(self, skip=()):
         g = self.g
         return [(s, g.ev[s].tid, g.ev[s].kind, g.ev[s].rf, g.ev[s].flags)
@@ -271,18 +325,10 @@ class GraphRun:
         return {c: tuple(w for w in ws if w not in skip) for c, ws in self.g.co.items()}
 
     def push_read(self, s, tid, rf, flags):
-        recs = self._records()
-        recs.append((s, tid, "R", rf, flags))
-        self.stack.append((recs, self._co(), self.g.top))
+        self.stack.append(("snap", self._snapshot(), (s, tid, "R", rf, flags), None))
 
     def push_write(self, s, tid, cell, pos, flags):
-        recs = self._records()
-        recs.append((s, tid, "W", None, flags))
-        co = self._co()
-        lst = list(co.get(cell, ()))
-        lst.insert(pos, s)
-        co[cell] = tuple(lst)
-        self.stack.append((recs, co, self.g.top))
+        self.stack.append(("snap", self._snapshot(), (s, tid, "W", None, flags), pos))
 
     # -- the next event of a context --------------------------------------------
     def next_event(self, ctx):
@@ -322,7 +368,8 @@ class GraphRun:
             self._write(ctx, rec)
         else:
             s = rec[0] if rec else self.g.stamp()
-            self.g.add_fence(s, ctx.tid, 4, ctx.op.kind)
+            if not self.replaying:
+                self.g.add_fence(s, ctx.tid, 4, ctx.op.kind)
             ctx.advance(None)
 
     def _choose_rf(self, ctx, cell, rec, flags, ok=None, drain=False):
@@ -355,13 +402,14 @@ class GraphRun:
             return
         value = g.value_of(rf, init)
         take = value > ctx.handled
-        ev = g.add_read(s, ctx.tid, cell, rf, flags | (TAKE if take else 0) | self.rev, 0,
-                        value, drain=take)
+        if not self.replaying:
+            g.add_read(s, ctx.tid, cell, rf, flags | (TAKE if take else 0) | self.rev, 0,
+                       value, drain=take)
         ctx.polled = True
         if take:
             ctx.take_irqs(value)
         elif ctx.done:
-            self.idle[ctx.tid] = ev.s
+            self.idle[ctx.tid] = s
 
     def _read(self, ctx, rec):
         op, g, tid = ctx.op, self.g, ctx.tid
@@ -372,8 +420,9 @@ class GraphRun:
             s, rf = self._choose_rf(ctx, cell, rec, AWAIT, drain=True)
             value = g.value_of(rf, self.init[cell])
             last = len(st) + 1 == len(op.cells)
-            g.add_read(s, tid, cell, rf, AWAIT | (LAST if last else 0) | self.rev, 5, value,
-                       drain=True)
+            if not self.replaying:
+                g.add_read(s, tid, cell, rf, AWAIT | (LAST if last else 0) | self.rev, 5,
+                           value, drain=True)
             ctx.record_read(cell, rf)
             st.append((s, value))
             if last:
@@ -396,7 +445,8 @@ class GraphRun:
             if rf is None:
                 return
             old = g.value_of(rf, self.init[cell])
-            g.add_read(s, tid, cell, rf, RMW_R | self.rev, 3, old, drain=True)
+            if not self.replaying:
+                g.add_read(s, tid, cell, rf, RMW_R | self.rev, 3, old, drain=True)
             ctx.record_read(cell, rf)
             new = op.apply(old)
             if new is NO_WRITE:
@@ -407,7 +457,8 @@ class GraphRun:
         drain = op.order == "mb"
         s, rf = self._choose_rf(ctx, cell, rec, 0, drain=drain)
         value = g.value_of(rf, self.init[cell])
-        g.add_read(s, tid, cell, rf, self.rev, 1, value, drain=drain)
+        if not self.replaying:
+            g.add_read(s, tid, cell, rf, self.rev, 1, value, drain=drain)
         ctx.record_read(cell, rf)
         ctx.advance(value)
 
@@ -429,15 +480,21 @@ class GraphRun:
     def _write(self, ctx, rec):
         op, g, tid = ctx.op, self.g, ctx.tid
         cell = op.cell
-        if not self.interrupts and cell.endswith(".ipi_sent"):
-            raise ScenarioError(f"{ctx.name} sends an IPI, but the program was built with "
-                                f"Program(interrupts=False); leave interrupts at True")
+        if cell.endswith(".ipi_sent"):
+            if not self.interrupts:
+                raise ScenarioError(f"{ctx.name} sends an IPI, but the program was built with "
+                                    f"Program(interrupts=False); leave interrupts at True")
+            self.senders.add(tid)
         rmw = self.aux.pop(tid, None)
         if rmw is not None:
             old, value, rf = rmw
             flags = RMW_W
         else:
             value, flags = op.value, 0
+        if self.replaying:
+            ctx.spin_wrote = True
+            ctx.advance(old if rmw is not None else None)
+            return
         if rec is None:
             s = g.stamp()
             self._revisits(ctx, s, cell, flags)
@@ -457,8 +514,12 @@ class GraphRun:
                     return
             elif rec[4] & CHOOSE:
                 pos = self._choose_revisit_pos(ctx, cell, s, flags)
+            elif self.pending_pos is not None:
+                pos = self.pending_pos
             else:
-                rank = self.rank[cell]
+                rank = self.rank.get(cell)
+                if rank is None:
+                    rank = self.rank[cell] = {w: i for i, w in enumerate(self.item_co[cell])}
                 mine = rank[s]
                 pos = sum(1 for w in g.co.get(cell, ()) if rank[w] < mine)
         if rmw is None and op.order == "mb":
@@ -495,7 +556,7 @@ class GraphRun:
             lst = list(co.get(cell, ()))
             lst.insert(k, s)
             co[cell] = tuple(lst)
-            self.stack.append((recs, co, g.top))
+            self.stack.append(("records", recs, co, g.top))
         return positions[-1]
 
     def _revisits(self, ctx, s, cell, flags, prefix=None, lead=(), must_go=None):
@@ -523,19 +584,22 @@ class GraphRun:
             # the read is re-added after the write it now reads from
             keep.append((s + 1, rev.tid, "R", s, (rev.flags & ~(TAKE | LAST)) | REV))
             co = self._co(deleted | {r})
-            self.stack.append((keep, co, max(g.top, s + 1)))
+            self.stack.append(("records", keep, co, max(g.top, s + 1)))
 
     # -- running to the end -----------------------------------------------------
     def extend(self):
         ex = self.ex
         contexts = ex.contexts
+        n, i = len(contexts), 0
+        # A context that cannot move now cannot move later in this run (a
+        # blocked read only changes through a revisit, which is another
+        # graph), so the leftmost movable context only moves right.
         while ex.violation is None and not self.dead:
-            for ctx in contexts:
-                if self.next_event(ctx) is not None:
-                    self.perform(ctx)
-                    break
-            else:
+            while i < n and self.next_event(contexts[i]) is None:
+                i += 1
+            if i == n:
                 return
+            self.perform(contexts[i])
 
     def outcome(self):
         """'violation', 'complete' or 'blocked' (a redundant, stale-blocked graph)."""
@@ -557,6 +621,8 @@ class GraphRun:
         if stuck:
             ex.fail(stuck_violation(stuck))
             return "violation"
+        if not ex.end_invariants:
+            return "complete"
         view = self.final_memory()
         results = ex.results
         for inv in ex.end_invariants:
@@ -622,7 +688,7 @@ class GraphRun:
 def explore(factory, config, progress=None, observe=None):
     stats = Stats()
     t0 = time.perf_counter()
-    stack = [([], {}, -1)]
+    stack = [("records", [], {}, -1)]
     found = None
     seen = set() if config.count_classes else None
     while stack:

@@ -48,7 +48,7 @@ class Execution:
     """A fresh world and its contexts, plus what happened so far."""
 
     def __init__(self, factory: Callable[[], Program], memory_model: str = "sc",
-                 record: bool = False):
+                 record: bool = False, start: bool = True):
         try:
             program = factory()
         except Exception as err:
@@ -81,14 +81,20 @@ class Execution:
             ctx = Context(self, tid, spec.name, cpu, spec.body)
             self.contexts.append(ctx)
             self.by_cpu[cpu] = ctx
-            init.setdefault(sent_cell(cpu), 0)
-            init.setdefault(done_cell(cpu), 0)
+            if program.interrupts:
+                init.setdefault(sent_cell(cpu), 0)
+                init.setdefault(done_cell(cpu), 0)
         self.init = init
-        self.mem = get_model(memory_model)(init)
+        self.mem = get_model(memory_model)(init) if memory_model else None
         self.step_invariants = [i for i in program.invariants if i.when == "always"]
         self.end_invariants = [i for i in program.invariants if i.when == "end"]
+        if start:
+            self.start()
+
+    def start(self, skip=()) -> None:
+        """Run every thread (except ``skip``) up to its first shared op."""
         for ctx in self.contexts:
-            if self.violation is None:
+            if self.violation is None and ctx.tid not in skip:
                 ctx.start()
 
     # -- called by contexts -----------------------------------------------------
@@ -115,6 +121,7 @@ class Execution:
         """Actions that can run now, in a fixed order (by tid, then s, i, f)."""
         out = []
         mem = self.mem
+        irq = self.program.interrupts
         for ctx in self.contexts:
             tid = ctx.tid
             if ctx.blocked is not None:
@@ -122,7 +129,7 @@ class Execution:
                     out.append((tid, STEP))
             elif ctx.op is not None and mem.can_perform(ctx, ctx.op):
                 out.append((tid, STEP))
-            if (ctx.irqs and (ctx.op is not None or ctx.done) and ctx.blocked is None
+            if (irq and ctx.irqs and (ctx.op is not None or ctx.done) and ctx.blocked is None
                     and mem.visible(ctx, sent_cell(ctx.cpu))[0] > ctx.handled
                     and mem.can_interrupt(ctx)):
                 out.append((tid, IRQ_ACTION))
