@@ -24,7 +24,10 @@ and re-checks page_folio(page), the pmd and the pte after taking one.
 
 MODEL: the split caller's own head reference and the per-tail extra
 reference __split_huge_page_refcount adds (and that is dropped right after)
-are folded away; mapcount bookkeeping is modelled only before 2016.
+are folded away; mapcount bookkeeping is modelled only before 2016; the
+splitter finds its pmd through the setup-time image of the upper levels
+(which no thread changes in the scenarios); the anon_vma lock that
+serialises splitters is not modelled (one splitter per scenario).
 """
 
 from __future__ import annotations
