@@ -62,9 +62,19 @@ def source_of(gen: Generator) -> tuple[str, int, str]:
 class Context:
     """A CPU running one thread (and, on top of it, IPI helpers and handlers)."""
 
-    __slots__ = ("ex", "tid", "name", "cpu", "frames", "kinds", "saved", "irqs",
-                 "op", "done", "result", "blocked", "handled", "spin_prev", "spin_cur",
-                 "spin_wrote", "polled", "nevents")
+    # Per-context state; the defaults live on the class so that building the
+    # hundreds of contexts an exploration needs per second stays cheap.
+    saved: list | None = None        # per IRQ frame: (pending op, irqs before)
+    irqs = True
+    op: Op | None = None             # the shared op to perform next
+    done = False
+    result: Any = None
+    blocked: Any = None              # None, ("await", op, reads) or ("spin", op, reads)
+    handled = 0                      # IPI requests taken so far (CPU-local)
+    spin_prev: tuple | None = None   # what the previous loop iteration read and wrote
+    spin_cur: list | None = None     # accesses since the last SpinHint
+    polled = False                   # (dpor) looked for IPIs at this boundary
+    nevents = 0
 
     def __init__(self, ex: "Execution", tid: int, name: str, cpu: int, body: Generator):
         if not hasattr(body, "send"):
@@ -74,18 +84,6 @@ class Context:
         self.ex, self.tid, self.name, self.cpu = ex, tid, name, cpu
         self.frames: list[Generator] = [body]
         self.kinds: list[int] = [THREAD]
-        self.saved: list[tuple[Op | None, bool]] = []   # per IRQ frame: (pending op, irqs)
-        self.irqs = True
-        self.op: Op | None = None        # the shared op to perform next
-        self.done = False
-        self.result: Any = None
-        self.blocked: Any = None         # None, ("await", op) or ("spin", reads)
-        self.handled = 0                 # IPI requests taken so far (CPU-local)
-        self.spin_prev: list | None = None
-        self.spin_cur: list = []         # (cell, write id) read since the last SpinHint
-        self.spin_wrote = False
-        self.polled = False              # (graph mode) polled for IPIs at this boundary
-        self.nevents = 0
 
     # -- driving the generator --------------------------------------------------
     def start(self) -> None:
@@ -199,6 +197,8 @@ class Context:
         """Run the handlers of requests ``handled+1 .. sent`` now (IRQs off)."""
         for seq in range(sent, self.handled, -1):   # pushed last-first: run in order
             sender, handler, name = self.ex.requests[(self.cpu, seq)]
+            if self.saved is None:
+                self.saved = []
             self.saved.append((self.op, self.irqs))
             self.op = None
             self._push(self._irq(sender, handler, name, seq), IRQ)
@@ -212,19 +212,30 @@ class Context:
         yield Store(done_cell(self.cpu), seq)
 
     # -- spinning ---------------------------------------------------------------
-    def record_read(self, cell: str, wid: Any) -> None:
-        self.spin_cur.append((cell, wid))
+    def record_read(self, cell: str, wid: Any, value: Any) -> None:
+        if self.spin_cur is None:
+            self.spin_cur = []
+        self.spin_cur.append((cell, wid, value))
+
+    def record_write(self, cell: str, value: Any) -> None:
+        if self.spin_cur is None:
+            self.spin_cur = []
+        self.spin_cur.append((cell, None, value, True))
 
     def _spin_check(self, op) -> bool:
-        """At a loop head: block if this iteration read what the last one did."""
-        cur, wrote = self.spin_cur, self.spin_wrote
-        self.spin_cur, self.spin_wrote = [], False
-        if not wrote and cur and cur == self.spin_prev:
-            self.spin_prev = cur
-            self.blocked = ("spin", op, cur)
+        """At a loop head: block if this iteration did exactly what the last one
+        did (the same values read, the same values written), so that the next
+        would too unless another thread changes a cell it reads. Writes that
+        repeat (a get/put pair on a refcount, say) are not progress."""
+        cur = self.spin_cur or []
+        self.spin_cur = None
+        key = tuple((a[0], a[2], len(a) == 4) for a in cur)
+        if cur and key == self.spin_prev:
+            reads = [(a[0], a[1]) for a in cur if len(a) == 3]
+            self.blocked = ("spin", op, reads)
             self.ex.note(self, f"spinning: {op.label or 'retry loop'} made no progress")
             return True
-        self.spin_prev = cur
+        self.spin_prev = key
         return False
 
     def unblock_spin(self) -> None:

@@ -423,7 +423,7 @@ class GraphRun:
             if not self.replaying:
                 g.add_read(s, tid, cell, rf, AWAIT | (LAST if last else 0) | self.rev, 5,
                            value, drain=True)
-            ctx.record_read(cell, rf)
+            ctx.record_read(cell, rf, value)
             st.append((s, value))
             if last:
                 del self.aux[tid]
@@ -447,7 +447,7 @@ class GraphRun:
             old = g.value_of(rf, self.init[cell])
             if not self.replaying:
                 g.add_read(s, tid, cell, rf, RMW_R | self.rev, 3, old, drain=True)
-            ctx.record_read(cell, rf)
+            ctx.record_read(cell, rf, old)
             new = op.apply(old)
             if new is NO_WRITE:
                 ctx.advance(old)
@@ -459,7 +459,7 @@ class GraphRun:
         value = g.value_of(rf, self.init[cell])
         if not self.replaying:
             g.add_read(s, tid, cell, rf, self.rev, 1, value, drain=drain)
-        ctx.record_read(cell, rf)
+        ctx.record_read(cell, rf, value)
         ctx.advance(value)
 
     def _conflict(self, ctx, w):
@@ -491,10 +491,11 @@ class GraphRun:
             flags = RMW_W
         else:
             value, flags = op.value, 0
+        ctx.record_write(cell, value)
         if self.replaying:
-            ctx.spin_wrote = True
             ctx.advance(old if rmw is not None else None)
             return
+        self._wvalue = value
         if rec is None:
             s = g.stamp()
             self._revisits(ctx, s, cell, flags)
@@ -525,7 +526,6 @@ class GraphRun:
         if rmw is None and op.order == "mb":
             flags |= DRAINW
         g.add_write(s, tid, cell, value, pos, flags, op.code, drain=bool(flags & DRAINW))
-        ctx.spin_wrote = True
         ctx.advance(old if rmw is not None else None)
 
     def _reader_base(self):
@@ -533,9 +533,7 @@ class GraphRun:
         tid, flags = self._tail[0][1], self._tail[0][4]
         drain = bool(flags & (RMW_R | AWAIT))
         if flags & (POLL | IDLE):
-            rmw = self.aux.get(self._wtid)
-            value = rmw[1] if rmw is not None else self.ex.contexts[self._wtid].op.value
-            drain = value > self.ex.contexts[tid].handled
+            drain = self._wvalue > self.ex.contexts[tid].handled
         return self.g.base(tid, drain, self._wcell)
 
     def _rmw_pos_ok(self, tid, cell, pos):

@@ -161,24 +161,24 @@ class Execution:
         if code == 1:      # Load
             value, src = mem.load(ctx, op.cell, op.order)
             self._event(ctx, "R", op.cell, value, src, op)
-            ctx.record_read(op.cell, src)
+            ctx.record_read(op.cell, src, value)
             ctx.advance(value)
         elif code == 2:    # Store
             ev = self._event(ctx, "W", op.cell, op.value, None, op)
             mem.store(ctx, op.cell, op.value, ev.wid, op.order, self)
-            ctx.spin_wrote = True
+            ctx.record_write(op.cell, op.value)
             ctx.advance(None)
         elif code == 3:    # Rmw
             old, src = mem.load(ctx, op.cell, "mb")
             new = op.apply(old)
-            ctx.record_read(op.cell, src)
+            ctx.record_read(op.cell, src, old)
             if new is NO_WRITE:
                 self._event(ctx, "R", op.cell, old, src, op)
             else:
                 ev = self._event(ctx, "U", op.cell, new, src, op)
                 ev.text = old
                 mem.store(ctx, op.cell, new, ev.wid, "mb", self)
-                ctx.spin_wrote = True
+                ctx.record_write(op.cell, new)
             ctx.advance(old)
         elif code == 4:    # Fence
             mem.fence(ctx, op.kind)
@@ -188,7 +188,7 @@ class Execution:
             vals = []
             for cell in op.cells:
                 value, src = mem.load(ctx, cell, "once")
-                ctx.record_read(cell, src)
+                ctx.record_read(cell, src, value)
                 vals.append(value)
             self._event(ctx, "A", op.cells, tuple(vals), None, op)
             ctx.advance(tuple(vals))
