@@ -327,7 +327,8 @@ def bench_row(name: str, n: int, strategy: str, quiet: bool = False, **budget) -
     explored = st.executions + st.blocked
     return {"program": name, "n": n, "strategy": strategy, "executions": st.executions,
             "expected": expected, "blocked": st.blocked,
-            "optimality": round(expected / explored, 4) if expected and explored else None,
+            "optimality": (round(expected / explored, 4)
+                           if expected and explored and st.exhausted else None),
             "complete": st.exhausted, "seconds": round(st.seconds, 3),
             "per_second": round(st.per_second, 1)}
 
