@@ -333,26 +333,6 @@ def bench_row(name: str, n: int, strategy: str, quiet: bool = False, **budget) -
             "per_second": round(st.per_second, 1)}
 
 
-BENCH_COLUMNS = (("program", 16), ("executions", 12), ("expected", 10), ("optimality", 10),
-                 ("blocked", 8), ("seconds", 8), ("executions/s", 12))
-
-
-def bench_header() -> str:
-    return "  ".join(name.ljust(w) if i == 0 else name.rjust(w)
-                     for i, (name, w) in enumerate(BENCH_COLUMNS))
-
-
-def bench_line(r: dict) -> str:
-    """One fixed-width line per row, so rows can be printed as they finish."""
-    opt = "-" if r["optimality"] is None else f"{r['optimality']:.3f}"
-    cells = (f"{r['program']}({r['n']})",
-             f"{r['executions']:,}" + ("" if r["complete"] else "+"),
-             "-" if r["expected"] is None else f"{r['expected']:,}", opt,
-             f"{r['blocked']:,}", f"{r['seconds']:.2f}", f"{r['per_second']:,.0f}")
-    return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                     for i, (c, (_, w)) in enumerate(zip(cells, BENCH_COLUMNS)))
-
-
 @main.command()
 @click.argument("program", required=False)
 @click.option("--n", type=click.IntRange(min=1), help="Problem size (needs PROGRAM).")
@@ -370,6 +350,7 @@ def bench(program, n, strategy, max_executions, max_seconds, as_json):
             raise UnknownName("benchmark", program, BENCHMARKS)
     if n is not None and program is None:
         raise UsageError(f"--n {n}: needs a PROGRAM, e.g. `gupsim bench readers --n {n}`")
+    from .report.text import bench_header, bench_line
     rows = []
     if not as_json:
         click.echo(bench_header())
@@ -432,6 +413,7 @@ def demo():
     strategy = _default_strategy()
     click.echo(f"3. Classic DPOR benchmarks, strategy {strategy} "
                f"(optimality 1.000 = one execution per class):\n")
+    from .report.text import bench_header, bench_line
     click.echo(bench_header())
     for name, size in DEMO_BENCH[strategy]:
         click.echo(bench_line(bench_row(name, size, strategy, max_seconds=10.0)))

@@ -45,7 +45,7 @@ def test_fixture_passes_safe_and_fails_racy_programs(pytester):
     pytester.makepyfile(test_sb=TESTS)
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines(["*invariant violated: sb*", "*replay: check(factory*"])
+    result.stdout.fnmatch_lines(["*invariant violated: sb*", "*replay: gupsim.replay(factory, 's1:*', memory_model='tso')"])
 
 
 def test_command_line_overrides_marker(pytester):

@@ -17,6 +17,7 @@ statistics, and a command line that replays it::
 
 A safe result states its bounds instead ("safe within bounds: ..."). The
 renderer reads only the ``Result`` (and its JSON form): it never re-runs.
+``bench_header``/``bench_line`` render the rows of ``gupsim bench``.
 """
 
 from __future__ import annotations
@@ -207,11 +208,33 @@ def replay_line(result: Result, scenario: str | None,
     if not result.schedule:
         return None
     if scenario is None:
-        return (f"replay: check(factory, CheckConfig(strategy='replay', "
-                f"memory_model={result.config.get('memory_model')!r}, "
-                f"schedule={result.schedule!r}))")
+        return (f"replay: gupsim.replay(factory, {result.schedule!r}, "
+                f"memory_model={result.config.get('memory_model')!r})")
     cmd = replay_command(scenario, result.schedule, result.config.get("memory_model"), params)
     return f"replay: {cmd}"
+
+
+# -- benchmark rows ----------------------------------------------------------------------
+
+BENCH_COLUMNS = (("program", 16), ("executions", 12), ("expected", 10), ("optimality", 10),
+                 ("blocked", 8), ("seconds", 8), ("executions/s", 12))
+
+
+def bench_header() -> str:
+    """The header of the benchmark table (fixed widths: rows print as they finish)."""
+    return "  ".join(name.ljust(w) if i == 0 else name.rjust(w)
+                     for i, (name, w) in enumerate(BENCH_COLUMNS))
+
+
+def bench_line(r: dict) -> str:
+    """One fixed-width line per row, so rows can be printed as they finish."""
+    opt = "-" if r["optimality"] is None else f"{r['optimality']:.3f}"
+    cells = (f"{r['program']}({r['n']})",
+             f"{r['executions']:,}" + ("" if r["complete"] else "+"),
+             "-" if r["expected"] is None else f"{r['expected']:,}", opt,
+             f"{r['blocked']:,}", f"{r['seconds']:.2f}", f"{r['per_second']:,.0f}")
+    return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                     for i, (c, (_, w)) in enumerate(zip(cells, BENCH_COLUMNS)))
 
 
 def render(result: Result, scenario: str | None = None,
