@@ -390,13 +390,14 @@ def demo():
     from .programs.litmus import LITMUS, collect_outcomes
     from .report.text import render, table
     load_scenarios()
-    click.echo("gupsim demo: the model checker on its own, no kernel model yet.\n\n"
+    click.echo("gupsim demo: the model checker on its own, on programs with no kernel model in them.\n\n"
                "1. Store buffering: P0 stores x then loads y, P1 stores y then loads x.\n"
                "   Can both loads read 0?\n")
+    strategy = _default_strategy()
     for model in ("sc", "tso"):
-        click.echo(f"$ gupsim check litmus/SB --memory-model {model} --strategy dfs")
+        click.echo(f"$ gupsim check litmus/SB --memory-model {model}")
         result = run_check(_scenario_factory("litmus/SB"),
-                           CheckConfig(strategy="dfs", memory_model=model))
+                           CheckConfig(strategy=strategy, memory_model=model))
         click.echo(render(result, "litmus/SB") + "\n")
     click.echo("2. Every litmus test, outcome sets by memory model "
                "(exists: the outcome the test asks about):\n")
@@ -410,7 +411,6 @@ def demo():
                        f" ({ok})")
         rows.append(row)
     click.echo("\n".join(table(rows, ("test", "exists", "sc", "tso"), indent="  ")) + "\n")
-    strategy = _default_strategy()
     click.echo(f"3. Classic DPOR benchmarks, strategy {strategy} "
                f"(optimality 1.000 = one execution per class):\n")
     from .report.text import bench_header, bench_line
