@@ -71,8 +71,8 @@ class Context:
     result: Any = None
     blocked: Any = None              # None, ("await", op, reads) or ("spin", op, reads)
     handled = 0                      # IPI requests taken so far (CPU-local)
-    spin_prev: tuple | None = None   # what the previous loop iteration read and wrote
-    spin_cur: list | None = None     # accesses since the last SpinHint
+    spin_log: list | None = None     # (cell, write id, value[, written]) per access
+    spin_sites: dict | None = None   # loop head -> (log index, last round's accesses)
     polled = False                   # (dpor) looked for IPIs at this boundary
     nevents = 0
 
@@ -194,7 +194,14 @@ class Context:
                         f"{op.name} acked by " + ",".join(c.split(".")[0] for c in cells))
 
     def take_irqs(self, sent: int) -> None:
-        """Run the handlers of requests ``handled+1 .. sent`` now (IRQs off)."""
+        """Run the handlers of requests ``handled+1 .. sent`` now (IRQs off).
+
+        A CPU waiting with IRQs on (an Await, a spinning loop) takes them too:
+        an Await is tried again after the handlers, a spinning loop resumes."""
+        if self.blocked is not None:
+            if self.blocked[0] == "spin":
+                self.op = None          # after the handlers: back into the loop
+            self.blocked = None
         for seq in range(sent, self.handled, -1):   # pushed last-first: run in order
             sender, handler, name = self.ex.requests[(self.cpu, seq)]
             if self.saved is None:
@@ -213,29 +220,38 @@ class Context:
 
     # -- spinning ---------------------------------------------------------------
     def record_read(self, cell: str, wid: Any, value: Any) -> None:
-        if self.spin_cur is None:
-            self.spin_cur = []
-        self.spin_cur.append((cell, wid, value))
+        if self.spin_log is None:
+            self.spin_log, self.spin_sites = [], {}
+        self.spin_log.append((cell, wid, value))
 
     def record_write(self, cell: str, value: Any) -> None:
-        if self.spin_cur is None:
-            self.spin_cur = []
-        self.spin_cur.append((cell, None, value, True))
+        if self.spin_log is None:
+            self.spin_log, self.spin_sites = [], {}
+        self.spin_log.append((cell, None, value, True))
 
     def _spin_check(self, op) -> bool:
-        """At a loop head: block if this iteration did exactly what the last one
-        did (the same values read, the same values written), so that the next
-        would too unless another thread changes a cell it reads. Writes that
-        repeat (a get/put pair on a refcount, say) are not progress."""
-        cur = self.spin_cur or []
-        self.spin_cur = None
+        """At a loop head: block if the loop went round doing exactly what it did
+        the round before (the same values read, the same values written), so it
+        would go on doing so unless another thread changes a cell it reads.
+        Writes that repeat (a get/put pair on a refcount, say) are not
+        progress. Each loop head (its label, else its source line) keeps its
+        own record, so nested retry loops do not disturb each other."""
+        if self.spin_log is None:
+            self.spin_log, self.spin_sites = [], {}
+        site = op.label or source_of(self.frames[-1])[:2]
+        log = self.spin_log
+        last, prev = self.spin_sites.get(site, (None, None))
+        self.spin_sites[site] = (len(log), None)
+        if last is None:
+            return False
+        cur = log[last:]
         key = tuple((a[0], a[2], len(a) == 4) for a in cur)
-        if cur and key == self.spin_prev:
+        if cur and key == prev:
             reads = [(a[0], a[1]) for a in cur if len(a) == 3]
             self.blocked = ("spin", op, reads)
             self.ex.note(self, f"spinning: {op.label or 'retry loop'} made no progress")
             return True
-        self.spin_prev = key
+        self.spin_sites[site] = (len(log), key)
         return False
 
     def unblock_spin(self) -> None:

@@ -295,7 +295,7 @@ class GraphRun:
             ctx = ex.contexts[t]
             ctx.done, ctx.result, ctx.op, ctx.blocked = True, done[t], None, None
             ctx.handled = handled[t]
-        self.idle = dict(idle)
+        self.idle = {t: s for t, s in idle.items() if t in skip}   # the rest re-polls
         self.replaying = True
         for s in g.order:
             e = g.ev[s]
@@ -333,8 +333,10 @@ class GraphRun:
     # -- the next event of a context --------------------------------------------
     def next_event(self, ctx):
         """'P' poll, 'R', 'W', 'F', or None if the context cannot move."""
-        if ctx.blocked is not None or ctx.tid in self.idle:
+        if ctx.tid in self.idle:
             return None
+        if ctx.blocked is not None:    # waiting with IRQs on still takes IPIs
+            return "P" if self.interrupts and ctx.irqs and not ctx.polled else None
         if self.interrupts and ctx.irqs and not ctx.polled and (ctx.op is not None or ctx.done):
             return "P"
         op = ctx.op
@@ -408,7 +410,7 @@ class GraphRun:
         ctx.polled = True
         if take:
             ctx.take_irqs(value)
-        elif ctx.done:
+        elif ctx.done or ctx.blocked is not None:
             self.idle[ctx.tid] = s
 
     def _read(self, ctx, rec):
@@ -432,6 +434,7 @@ class GraphRun:
                     ctx.advance(values)
                 else:
                     ctx.blocked = ("await", op, [(g.ev[x].cell, g.ev[x].rf) for x, _ in st])
+                    ctx.polled = False         # it may still take IPIs while it waits
             return
         cell = op.cell
         if code == 3:                          # the read part of an atomic RMW
@@ -611,7 +614,11 @@ class GraphRun:
             if c.blocked is None:
                 return "blocked"
             for cell, w in c.blocked[2]:
-                if w != g.co_max(cell):
+                # stuck for real only if no other thread wrote the cell after
+                # the write it read (its own later writes repeat themselves)
+                lst = g.co.get(cell, ())
+                later = lst if w == INIT else lst[lst.index(w) + 1:]
+                if any(g.ev[x].tid != c.tid for x in later):
                     return "blocked"
         for tid, s in self.idle.items():
             if g.ev[s].rf != g.co_max(g.ev[s].cell):

@@ -129,7 +129,7 @@ class Execution:
                     out.append((tid, STEP))
             elif ctx.op is not None and mem.can_perform(ctx, ctx.op):
                 out.append((tid, STEP))
-            if (irq and ctx.irqs and (ctx.op is not None or ctx.done) and ctx.blocked is None
+            if (irq and ctx.irqs and (ctx.op is not None or ctx.done or ctx.blocked is not None)
                     and mem.visible(ctx, sent_cell(ctx.cpu))[0] > ctx.handled
                     and mem.can_interrupt(ctx)):
                 out.append((tid, IRQ_ACTION))

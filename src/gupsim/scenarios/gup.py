@@ -138,7 +138,7 @@ def futex_thread(k, t, uaddr, max_retries):
                       "progress (None: unbounded, for a checker that detects the livelock)",
           **_DOCS)
 def futex_thp_tail(arch="arm-lpae", design="generic-rcu-2014", ptrs=2, split=False,
-                   max_retries=3):
+                   max_retries=None):
     """get_futex_key() on an address inside a THP tail page (2013 path:
     get_user_pages_fast, PageTail -> __get_user_pages_fast with IRQs off,
     goto again on failure)."""
