@@ -36,12 +36,10 @@ CASES = [
 
 
 @pytest.mark.parametrize(("kind", "make", "model"), CASES)
-@pytest.mark.parametrize("strategy", ["dfs", "random", "pct"])
+@pytest.mark.parametrize("strategy", ["dfs", "dpor", "random", "pct"])
 def test_schedule_replays_to_same_violation_and_trace(kind, make, model, strategy,
                                                       make_program):
     factory = make(make_program)
-    if strategy == "pct" and model == "tso":
-        pytest.skip("pct does not reach store-buffer reorderings yet (see test_pct.py)")
     found = check(factory, CheckConfig(strategy=strategy, memory_model=model, seed=3,
                                        max_executions=500))
     assert found.violation is not None and found.violation.kind == kind

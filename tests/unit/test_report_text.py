@@ -26,7 +26,7 @@ def test_violation_report_has_every_part():
     text = render(sb_result("tso"), "litmus/SB")
     lines = text.splitlines()
     assert lines[0] == "invariant violated: SB never 0:r0=0 1:r0=0"
-    assert "trace (4 steps):" in lines
+    assert "trace (6 steps):" in lines      # 4 accesses, then 2 stores reach memory
     header = next(line for line in lines if line.strip().startswith("step"))
     assert header.split() == ["step", "thread", "cpu", "irqs", "where", "op", "value",
                               "read-from"]

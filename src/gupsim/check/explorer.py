@@ -60,8 +60,10 @@ def run_schedule(factory, actions, memory_model: str, record: bool = True):
         if action not in enabled:
             from ..errors import NondeterminismError
             raise NondeterminismError(
-                f"replay diverged: {action[0]}{action[1]} is not enabled; enabled: {enabled}. "
-                f"Is the scenario deterministic?")
+                f"replay diverged at step {len(ex.events)}: {action[0]}{action[1]} is not "
+                f"enabled (enabled: {enabled}) under memory model {memory_model}. Is it the "
+                f"same scenario, parameters and memory model, and is the scenario "
+                f"deterministic?")
         ex.apply(action)
     if ex.violation is None and not ex.enabled():
         ex.finish()
@@ -141,10 +143,13 @@ def build_result(factory, config, stats, found, last) -> Result:
         return Result(verdict, cfg, stats, violation, encode(actions), trace_of(traced),
                       traced.mem.view(), traced.results, bounds)
     verdict = "safe" if stats.exhausted else "incomplete"
-    final = results = None
+    final = results = schedule = trace = None
     if last is not None:
         final, results = last[0].mem.view(), last[0].results
-    return Result(verdict, cfg, stats, None, None, None, final, results, bounds)
+        if config.strategy == "replay":     # a replay shows what it ran
+            schedule = encode(last[1])
+            trace = trace_of(run_schedule(factory, last[1], config.memory_model))
+    return Result(verdict, cfg, stats, None, schedule, trace, final, results, bounds)
 
 
 def trace_of(ex: Execution) -> list[dict]:
@@ -159,6 +164,9 @@ def trace_of(ex: Execution) -> list[dict]:
             d["file"], d["line"], d["function"] = ev.where
         if ev.kind == "note":
             d["text"] = ev.text
+        elif ev.kind == "flush":
+            d["op"] = f"store buffer: {ev.cell} = {ev.value!r} reaches memory"
+            d["cell"], d["value"] = ev.cell, _show(ev.value)
         else:
             d["op"] = ev.op.describe() if ev.op is not None else "take pending IPIs"
             d["cell"] = list(ev.cell) if isinstance(ev.cell, tuple) else ev.cell

@@ -150,7 +150,11 @@ class Execution:
             self._event(ctx, "R", sent_cell(ctx.cpu), sent, src, None)
             ctx.take_irqs(sent)
         else:
-            self.mem.flush(ctx, self)
+            cell, value = self.mem.flush(ctx, self)
+            if self.record:          # when a buffered store reaches memory
+                ev = Event(ctx.tid, None, "flush", cell, value)
+                ev.irqs = ctx.irqs
+                self.events.append(ev)
         if self.violation is None and self.step_invariants:
             self.check_step_invariants()
 

@@ -56,6 +56,8 @@ class TotalStoreOrder(SequentialConsistency):
     def can_flush(self, ctx) -> bool:
         return bool(self.buffers.get(ctx.tid))
 
-    def flush(self, ctx, ex) -> None:
+    def flush(self, ctx, ex):
+        """Drain the oldest buffered store; returns (cell, value)."""
         cell, value, wid = self.buffers[ctx.tid].popleft()
         super().store(ctx, cell, value, wid, "once", ex)
+        return cell, value

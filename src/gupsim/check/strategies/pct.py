@@ -8,6 +8,10 @@ enabled thread always runs, and when the execution reaches change point i the
 running thread's priority drops to i. With n threads and k steps, one
 execution finds any bug of depth d with probability at least 1/(n k^(d-1)).
 k is learned: the longest execution seen so far (the first run uses 64).
+
+Under TSO each CPU's store buffer is a schedulable agent of its own: its
+flushes get their own priority, so a CPU's loads can overtake its buffered
+stores at the same rate any other ordering point is hit.
 """
 
 from __future__ import annotations
@@ -37,18 +41,22 @@ class PCT:
         self.step = 0
         return True
 
-    def _priority(self, tid: int) -> float:
-        if tid not in self.prio:   # first seen: a random rank above d
-            self.prio[tid] = self.d + self.rng.random()
-        return self.prio[tid]
+    def _priority(self, action) -> float:
+        agent = (action[0], action[1] == "f")       # a thread, or its store buffer
+        if agent not in self.prio:   # first seen: a random rank above d
+            self.prio[agent] = self.d + self.rng.random()
+        return self.prio[agent]
+
+    def _best(self, enabled):
+        return max(enabled, key=lambda a: (self._priority(a), a[1] == "i"))
 
     def choose(self, enabled):
         self.step += 1
-        best = max(enabled, key=lambda a: (self._priority(a[0]), -ord(a[1][0])))
+        best = self._best(enabled)
         drop = self.changes.get(self.step)
         if drop is not None:
-            self.prio[best[0]] = float(drop) / (self.d + 1)
-            best = max(enabled, key=lambda a: (self._priority(a[0]), -ord(a[1][0])))
+            self.prio[(best[0], best[1] == "f")] = float(drop) / (self.d + 1)
+            best = self._best(enabled)
         return best
 
     def end(self) -> None:

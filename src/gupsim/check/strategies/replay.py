@@ -33,4 +33,9 @@ class Replay:
         return action
 
     def end(self) -> None:
-        pass
+        if self.i < len(self.actions):
+            rest = self.actions[self.i]
+            raise NondeterminismError(
+                f"replay diverged at step {self.i}: the execution ended, but the schedule "
+                f"goes on with {rest[0]}{'' if rest[1] == 's' else rest[1]}. Is it the same "
+                f"scenario, parameters and memory model (try another --memory-model)?")
