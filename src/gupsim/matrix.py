@@ -1,0 +1,349 @@
+"""The designs x arches x hazards matrix, ablations, and counterexamples in kernel terms.
+
+This is the top layer: it builds scenario factories (``scenarios``), names
+designs and arches (``kernel``), runs the checker (``check``) and hands plain
+data to the renderers (``report.matrix``, ``report.story``).
+
+* ``run_matrix(designs, arches, scenarios, memory_models)`` -> list of ``Cell``:
+  each applicable cell is one exhaustive ``dpor`` check (no preemption bound;
+  the time budget ``CELL_BUDGET`` is only a safety net, and a cell that hits it
+  is reported ``incomplete``).
+* ``ablate(scenario, design, arch, memory_models)`` -> list of ``Ablation``:
+  the design re-checked with each protection taken away (``design.without``).
+* ``counterexample(scenario, **params)`` -> the fewest-preemption
+  counterexample (dfs with a growing preemption bound) with each trace step's
+  call stack, ready for ``report.story``.
+
+What ``n/a`` means (``not_applicable``): the cell is not checked because it
+would not answer a question anyone asked. Three reasons, in order:
+
+1. the arch cannot host the hazard (``arm``, 2-level classic ARM, has no THP:
+   no THP split, no futex on a THP tail);
+2. the design was never a candidate on that arch (``APPLIES``): x86-2008 is
+   arch/x86/mm/gup.c, the RFC and the readers counter were proposed for ARM
+   and arm64, powerpc-2008 is arch/powerpc/mm/gup.c, the weak default is what
+   ARM/arm64 ran without a GUP-fast of their own; a copy of one on another
+   arch is the same walker under another name and adds noise, not answers;
+3. the design needs ``pte_special()`` and the arch has none (the generic 2014
+   walker and its successors were only enabled where it exists).
+
+Memory model per cell: ``default`` picks the arch's model where the checker
+has it (x86 -> tso) and ``sc`` otherwise: the weak ARM/POWER model is pending,
+so there a violation is real (SC and TSO executions are also weak-model
+executions) while ``safe`` is relative to SC. Any explicit list
+(``sc``, ``tso``) runs every applicable cell under each.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+
+from .check import CheckConfig, check
+from .check.memory import MODELS
+from .errors import NondeterminismError, UnknownName, UsageError
+from .kernel import ARCHES, DESIGNS, get_arch, get_design
+
+HAZARDS = ("gup-vs-thp-split", "gup-vs-munmap", "gup-vs-reclaim", "futex-thp-tail")
+THP_HAZARDS = ("gup-vs-thp-split", "futex-thp-tail")
+CELL_BUDGET = 60.0
+"""Seconds per cell: a safety net only (every default cell ends in well under one)."""
+
+_ARM = ("arm", "arm-lpae", "arm64")
+APPLIES: dict[str, tuple[str, ...] | None] = {
+    "x86-2008": ("x86-64", "x86-pae"),
+    "arm-rfc-2013": _ARM,
+    "readers-counter-2013": _ARM,
+    "powerpc-2008": ("powerpc",),
+    "weak-default": _ARM,
+    "generic-rcu-2014": None,       # every arch (subject to pte_special)
+    "modern": None,
+}
+"""Design -> the arches it was written or proposed for (None: every arch)."""
+
+VERDICTS = ("safe", "violation", "livelock", "n/a", "incomplete")
+
+# Short invariant names for the kernel's Assert messages (kernel/invariants.py
+# lists them); end-of-run invariants already carry short names.
+_SHORT_NAMES = (
+    ("read a freed page-table page", "pgtable-use-after-free"),
+    ("on a free page", "get_page-on-free-page"),
+    ("tail pins off the head", "ref-across-split"),
+    ("no longer part of the", "ref-across-split"),
+    ("no longer a THP", "ref-across-split"),
+    ("page_mapcount(page_tail)", "ref-across-split"),
+    ("put_page() on a tail page", "ref-across-split"),
+    ("refcount went negative", "refcount-non-negative"),
+    ("torn or stale pmd", "torn-pmd"),
+    ("pfn_valid", "pfn-valid"),
+    ("page_mapcount(page) <= 0", "mapcount-positive"),
+)
+
+
+def short_invariant(violation) -> str | None:
+    """The short name of a violated property (``progress`` for a livelock)."""
+    if violation is None:
+        return None
+    for needle, short in _SHORT_NAMES:
+        if needle in violation.name:
+            return short
+    return violation.name
+
+
+def _scenarios():
+    from . import scenarios  # noqa: F401  (registers the kernel scenarios)
+    from .spec import SCENARIOS
+    return SCENARIOS
+
+
+def memory_model_for(arch: str, choice: str = "default") -> str:
+    """The model a cell runs under: ``choice``, or for ``default`` the arch's own
+    model where the checker has it, else ``sc``."""
+    if choice != "default":
+        return choice
+    model = get_arch(arch).memory_model
+    return model if model in MODELS else "sc"
+
+
+def not_applicable(design: str, arch: str, scenario: str) -> str | None:
+    """Why the cell is n/a (see the module docstring), or None."""
+    a, d = get_arch(arch), get_design(design)
+    if scenario in THP_HAZARDS and not a.has_thp:
+        return f"{arch} has no THP"
+    applies = APPLIES.get(d.name)
+    if applies is not None and a.name not in applies:
+        return f"{d.name} was written for {', '.join(applies)}, not {arch}"
+    if d.requires_pte_special and not a.has_pte_special:
+        return f"{d.name} needs pte_special(), which {arch} lacks"
+    return None
+
+
+@dataclass
+class Cell:
+    """One matrix cell; ``to_json`` gives the keys ``gupsim matrix --json`` prints."""
+
+    design: str
+    arch: str
+    scenario: str
+    memory_model: str
+    verdict: str
+    invariant: str | None = None
+    executions: int = 0
+    seconds: float = 0.0
+    message: str = ""
+    weak_pending: bool = False
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["seconds"] = round(self.seconds, 3)
+        return d
+
+    @property
+    def label(self) -> str:
+        if self.verdict == "violation":
+            return f"violation: {self.invariant}"
+        return self.verdict
+
+
+def check_cell(scenario: str, memory_model: str, budget: float = CELL_BUDGET, **params):
+    """One exhaustive dpor check -> (verdict, violation, executions, seconds).
+
+    Every violating execution is also observed as it happens, so the verdict
+    survives a counterexample whose trace cannot be rebuilt (a checker
+    problem, reported in the message rather than hiding the finding)."""
+    factory = _scenarios()[scenario].factory(**params)
+    seen = []
+
+    def observe(outcome):
+        if outcome.violation is not None and not seen:
+            seen.append(outcome.violation)
+
+    t0 = time.perf_counter()
+    config = CheckConfig(strategy="dpor", memory_model=memory_model, max_seconds=budget)
+    try:
+        res = check(factory, config, observe=observe)
+    except NondeterminismError:
+        if not seen:
+            raise
+        v = seen[0]
+        return (v.kind if v.kind in ("livelock", "deadlock") else "violation", v, None,
+                time.perf_counter() - t0)
+    return res.verdict, res.violation, res.stats.executions, res.stats.seconds
+
+
+def run_cell(design: str, arch: str, scenario: str, model_choice: str = "default",
+             budget: float = CELL_BUDGET) -> Cell:
+    model = memory_model_for(arch, model_choice)
+    weak = model_choice == "default" and get_arch(arch).memory_model not in MODELS
+    why = not_applicable(design, arch, scenario)
+    if why is not None:
+        return Cell(design, arch, scenario, model, "n/a", message=why, weak_pending=weak)
+    verdict, v, n, secs = check_cell(scenario, model, budget, arch=arch, design=design)
+    if verdict == "deadlock":
+        verdict = "livelock" if v.kind == "livelock" else "violation"
+    msg = v.message if v is not None else ""
+    if n is None:
+        msg += " (trace not rebuilt: the checker's replay diverged)"
+    return Cell(design, arch, scenario, model, verdict, short_invariant(v), n or 0, secs,
+                msg, weak)
+
+
+def _names(kind: str, given: Iterable[str] | None, known: Sequence[str]) -> list[str]:
+    if not given:
+        return list(known)
+    out = []
+    for name in given:
+        if name not in known:
+            raise UnknownName(kind, name, known)
+        out.append(name)
+    return out
+
+
+def run_matrix(designs=None, arches=None, scenarios=None, memory_models=None,
+               budget: float = CELL_BUDGET, progress=None) -> list[Cell]:
+    """Every (design, arch, scenario, memory model) cell, in the given orders."""
+    designs = _names("design", designs, tuple(DESIGNS))
+    arches = _names("arch", arches, tuple(ARCHES))
+    scenarios = _names("hazard", scenarios, HAZARDS)
+    models = _names("memory model", memory_models, ("default",) + tuple(MODELS)) \
+        if memory_models else ["default"]
+    cells = []
+    for d in designs:
+        for s in scenarios:
+            for a in arches:
+                for m in models:
+                    cells.append(run_cell(d, a, s, m, budget))
+                    if progress is not None:
+                        progress(cells[-1])
+    return cells
+
+
+# -- ablation -------------------------------------------------------------------------------
+
+@dataclass
+class Ablation:
+    """One protection under one memory model: is the design still safe without it?"""
+
+    design: str
+    arch: str
+    scenario: str
+    memory_model: str
+    protection: str          # "(none)" for the full design
+    verdict: str             # of the check without the protection
+    necessary: bool | None   # None for the full design's row or an incomplete check
+    invariant: str | None = None
+    executions: int = 0
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["seconds"] = round(self.seconds, 3)
+        return d
+
+
+def ablate(scenario: str, design: str, arch: str | None = None,
+           memory_models: Sequence[str] = ("sc", "tso"),
+           budget: float = CELL_BUDGET) -> list[Ablation]:
+    """The full design, then the design without each of its protections, under
+    each memory model. A protection is necessary under a model when the check
+    without it finds a counterexample, redundant when it is still safe."""
+    if scenario not in _scenarios():
+        raise UnknownName("scenario", scenario, _scenarios())
+    base = get_design(design)
+    if not base.protections:
+        raise UsageError(f"--design {base.name}: has no protections to ablate; "
+                         f"try one of {', '.join(n for n, d in DESIGNS.items() if d.protections)}")
+    arch = arch or _default_param(scenario, "arch")
+    get_arch(arch)
+    for m in memory_models:
+        if m not in MODELS:
+            raise UnknownName("memory model", m, MODELS)
+    rows = []
+    for m in memory_models:
+        for p in (None,) + base.protections:
+            d = base if p is None else base.without(p)
+            verdict, v, n, secs = check_cell(scenario, m, budget, arch=arch, design=d)
+            found = verdict in ("violation", "livelock", "deadlock")
+            necessary = None if p is None or verdict == "incomplete" else found
+            rows.append(Ablation(base.name, arch, scenario, m, p or "(none)", verdict,
+                                 necessary, short_invariant(v), n or 0, secs))
+    return rows
+
+
+def _default_param(scenario: str, name: str):
+    for p in _scenarios()[scenario].params:
+        if p.name == name:
+            return p.default
+    raise UsageError(f"scenario {scenario} has no parameter {name!r}")
+
+
+# -- counterexamples in kernel terms ------------------------------------------------------
+
+@dataclass
+class Counterexample:
+    """The fewest-preemption counterexample of a scenario, with call stacks."""
+
+    scenario: str
+    params: dict
+    memory_model: str
+    preemptions: int
+    result: object                     # check.Result (trace, schedule, violation)
+    stacks: list = field(default_factory=list)
+
+
+def counterexample(scenario: str, memory_model: str = "sc", max_preemptions: int = 4,
+                   budget: float = CELL_BUDGET, **params) -> Counterexample | None:
+    """Search with dfs under preemption bounds 0, 1, 2, ... and return the first
+    counterexample (so one with the fewest preemptions), or None when none
+    exists within ``max_preemptions``."""
+    factory = _scenarios()[scenario].factory(**params)
+    for k in range(max_preemptions + 1):
+        res = check(factory, CheckConfig(strategy="dfs", memory_model=memory_model,
+                                         preemption_bound=k, max_seconds=budget))
+        if res.violation is not None:
+            res.trace, stacks = traced_run(factory, res.schedule, memory_model)
+            return Counterexample(scenario, dict(params), memory_model, k, res, stacks)
+    return None
+
+
+def _chain(ctx) -> list[str]:
+    """Function names of a context's generator chain, outermost first."""
+    names = []
+    for gen in ctx.frames:
+        g = gen
+        while g is not None and hasattr(g, "gi_code"):
+            names.append(g.gi_code.co_name)
+            g = getattr(g, "gi_yieldfrom", None)
+    return names
+
+
+def traced_run(factory, schedule: str, memory_model: str):
+    """Replay ``schedule`` recording, for every trace step, the call stack of the
+    thread that took it: (trace, stacks)."""
+    from .check.explorer import trace_of
+    from .check.runtime import Execution
+    from .check.schedule import decode
+    ex = Execution(factory, memory_model, record=True)
+    stacks: list[list[str]] = []
+    for action in decode(schedule):
+        if ex.violation is not None:
+            break
+        if action not in ex.enabled():
+            raise NondeterminismError(f"replay diverged at {action[0]}{action[1]}; "
+                                      f"enabled: {ex.enabled()}")
+        stack = _chain(ex.contexts[action[0]]) if action[1] == "s" else []
+        before = len(ex.events)
+        ex.apply(action)
+        stacks.extend([stack] * (len(ex.events) - before))
+    if ex.violation is None and not ex.enabled():
+        ex.finish()
+    trace = trace_of(ex)
+    for d, st in zip(trace, stacks):
+        d["stack"] = st
+    return trace, stacks
+
+
+__all__ = ["HAZARDS", "APPLIES", "VERDICTS", "Cell", "Ablation", "Counterexample",
+           "run_matrix", "run_cell", "check_cell", "ablate", "counterexample",
+           "traced_run", "not_applicable", "memory_model_for", "short_invariant"]
