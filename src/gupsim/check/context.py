@@ -26,7 +26,7 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ScenarioError
-from ..ops import Assert, Await, Note, Op, Rmw, SendIpi, Store
+from ..ops import Await, Note, Op, Rmw, SendIpi, Store
 from ..spec import make_violation
 
 if TYPE_CHECKING:  # pragma: no cover

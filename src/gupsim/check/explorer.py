@@ -45,7 +45,7 @@ def check(factory: Callable[[], Program], config: CheckConfig | None = None,
     """
     config = config or CheckConfig()
     if config.strategy == "dpor":
-        from .graph import explore
+        from .strategies.dpor import explore
         return explore(factory, config, progress, observe)
     return _interleavings(factory, config, progress, observe)
 

@@ -1,0 +1,525 @@
+"""Optimal DPOR by execution-graph exploration: the ``dpor`` strategy.
+
+After TruSt (Kokologiannakis, Marmanis, Gladstein and Vafeiadis, "Truly
+stateless, optimal dynamic partial order reduction", POPL 2022). An execution
+is a graph: events per thread in program order (po), the write each read reads
+from (rf) and, per cell, the order of writes (co). Graphs are grown one event
+at a time, always for the leftmost thread that can run; a read tries every
+write it may consistently read from, a write every consistent coherence
+position (forward choices), and a new write may *revisit* an earlier read that
+is not in its po/rf prefix: the events added after that read and outside the
+prefix are deleted and the read now reads the new write (backward choice). A
+revisit is taken only if every deleted event (and the read) was added
+*maximally*, reading from or being the co-latest write among those added
+before it plus the prefix; that makes every consistent graph reached exactly
+once. Memory stays polynomial: pending choices are plain data on a stack.
+
+Consistency (sequential consistency: acyclic po | rf | co | fr) is kept by
+construction. Each event carries the bitset of its ancestors under that
+relation; a read may read from the co-latest write among its ancestors or any
+later one, a write may be placed after the co-latest write among its
+ancestors, and an atomic read-modify-write sits right after the write it read.
+
+Threads are Python generators, which cannot be copied: every graph popped
+from the stack is rebuilt by running a fresh world and feeding each thread the
+values its recorded reads read, in an order where every write precedes its
+readers. The counterexample is turned into an ordinary schedule (an
+interleaving consistent with the graph) so that ``replay`` and the trace use
+the interleaving runtime.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ...errors import NondeterminismError, ScenarioError
+from ...ops import NO_WRITE
+from ..context import sent_cell
+from ..explorer import Outcome, build_result
+from ..graph import (AWAIT, CHOOSE, DRAINW, IDLE, INIT, LAST, POLL, REV, RMW_R, RMW_W, TAKE,
+                     Graph, access_signature, maximal, signature)
+from ..result import Stats
+from ..runtime import Execution, stuck_violation
+
+
+class GraphRun:
+    """One graph: rebuilt from an item, then extended to a full execution."""
+
+    def __init__(self, factory, item, stack, stats, memory_model="sc"):
+        self.ex = ex = Execution(factory, None, start=False)
+        self.g = Graph(tso=memory_model == "tso")
+        self.stack, self.stats = stack, stats
+        self.init = ex.init
+        self.interrupts = ex.program.interrupts
+        self.aux: dict[int, list] = {}        # tid -> in-flight RMW / Await state
+        self.dead = False                     # every choice was pushed elsewhere
+        self.idle: dict[int, int] = {}        # tid -> stamp of its settled idle poll
+        self.senders: set[int] = set()        # threads that sent an IPI
+        self.replaying = False                # re-running threads on a copied graph
+        self.pending_pos = None
+        self._snap_at = None
+        if item[0] == "snap":
+            self._restore(item)
+            return
+        ex.start()
+        _, records, co, top = item
+        self.item_co = co
+        self.rank: dict = {}
+        self.g.top = top
+        for i, rec in enumerate(records):
+            if ex.violation is not None or self.dead:
+                break
+            if rec[4] & CHOOSE:
+                self._pending_reader, self._tail = records[i + 1][1], records[i + 1:]
+                self._wtid = rec[1]
+                self._wcell = ex.contexts[rec[1]].op.cell
+            self.perform(ex.contexts[rec[1]], rec)
+
+    # -- items ------------------------------------------------------------------
+    def _restore(self, item):
+        """A forward choice: copy the graph, re-run only the threads that need it
+        (unfinished ones and IPI senders), then take the recorded choice."""
+        _, (graph, done, handled, senders, idle), rec, pos = item
+        ex = self.ex
+        self.g = g = graph.clone()
+        self.senders = set(senders)
+        skip = {t for t in done if t not in senders}
+        ex.start(skip)
+        for t in skip:
+            ctx = ex.contexts[t]
+            ctx.done, ctx.result, ctx.op, ctx.blocked = True, done[t], None, None
+            ctx.handled = handled[t]
+        self.idle = {t: s for t, s in idle.items() if t in skip}   # the rest re-polls
+        self.replaying = True
+        for s in g.order:
+            e = g.ev[s]
+            if e.tid not in skip:
+                self.perform(ex.contexts[e.tid], (s, e.tid, e.kind, e.rf, e.flags))
+        self.replaying = False
+        self.pending_pos = pos
+        self.perform(ex.contexts[rec[1]], rec)
+        self.pending_pos = None
+
+    def _snapshot(self):
+        key = (len(self.g.order), self.g.top)
+        if self._snap_at is not None and self._snap_at[0] == key:
+            return self._snap_at[1]
+        ctxs = self.ex.contexts
+        snap = (self.g.clone(), {c.tid: c.result for c in ctxs if c.done},
+                {c.tid: c.handled for c in ctxs}, frozenset(self.senders), dict(self.idle))
+        self._snap_at = (key, snap)
+        return snap
+
+    def _records(self, skip=()):
+        g = self.g
+        return [(s, g.ev[s].tid, g.ev[s].kind, g.ev[s].rf, g.ev[s].flags)
+                for s in g.order if s not in skip]
+
+    def _co(self, skip=()):
+        return {c: tuple(w for w in ws if w not in skip) for c, ws in self.g.co.items()}
+
+    def push_read(self, s, tid, rf, flags):
+        self.stack.append(("snap", self._snapshot(), (s, tid, "R", rf, flags), None))
+
+    def push_write(self, s, tid, cell, pos, flags):
+        self.stack.append(("snap", self._snapshot(), (s, tid, "W", None, flags), pos))
+
+    # -- the next event of a context --------------------------------------------
+    def next_event(self, ctx):
+        """'P' poll, 'R', 'W', 'F', or None if the context cannot move."""
+        if ctx.tid in self.idle:
+            return None
+        if ctx.blocked is not None:    # waiting with IRQs on still takes IPIs
+            return "P" if self.interrupts and ctx.irqs and not ctx.polled else None
+        if self.interrupts and ctx.irqs and not ctx.polled and (ctx.op is not None or ctx.done):
+            return "P"
+        op = ctx.op
+        if op is None:
+            return None
+        code = op.code
+        if code == 1 or code == 5:
+            return "R"
+        if code == 3:
+            return "W" if ctx.tid in self.aux else "R"
+        if code == 2:
+            return "W"
+        if code == 4:
+            return "F"
+        raise ScenarioError(f"{ctx.name}: cannot perform {op!r} under dpor")
+
+    def perform(self, ctx, rec=None):
+        kind = self.next_event(ctx)
+        if rec is not None and (kind is None or (kind == "P") != bool(rec[4] & (POLL | IDLE))
+                                or (kind != "P" and kind != rec[2])):
+            raise NondeterminismError(
+                f"rebuilding an execution diverged at {ctx.name}: recorded a {rec[2]} event, "
+                f"the thread now does {kind or 'nothing'} ({ctx.op and ctx.op.describe()}). "
+                f"Is the scenario deterministic?")
+        if kind == "P":
+            self._poll(ctx, rec)
+        elif kind == "R":
+            self._read(ctx, rec)
+        elif kind == "W":
+            self._write(ctx, rec)
+        else:
+            s = rec[0] if rec else self.g.stamp()
+            if not self.replaying:
+                self.g.add_fence(s, ctx.tid, 4, ctx.op.kind)
+            ctx.advance(None)
+
+    def _choose_rf(self, ctx, cell, rec, flags, ok=None, drain=False):
+        g = self.g
+        if rec is not None:
+            self.rev = rec[4] & REV
+            return rec[0], rec[3]
+        self.rev = 0
+        cands = g.read_candidates(ctx.tid, cell, drain)
+        if ok is not None:
+            cands = [c for c in cands if ok(c)]
+            if not cands:
+                self.dead = True
+                return None, None
+        s = g.stamp()
+        for c in cands[:-1]:
+            self.push_read(s, ctx.tid, c, flags)
+        return s, cands[-1]
+
+    def _poll(self, ctx, rec):
+        cell = sent_cell(ctx.cpu)
+        flags = IDLE if ctx.done else POLL
+        g, init = self.g, self.init[cell]
+        strict = set(g.read_candidates(ctx.tid, cell, True)) if g.tso else None
+
+        def ok(c):      # taking an IPI drains the store buffer first
+            return strict is None or g.value_of(c, init) <= ctx.handled or c in strict
+        s, rf = self._choose_rf(ctx, cell, rec, flags, ok)
+        if rf is None:
+            return
+        value = g.value_of(rf, init)
+        take = value > ctx.handled
+        if not self.replaying:
+            g.add_read(s, ctx.tid, cell, rf, flags | (TAKE if take else 0) | self.rev, 0,
+                       value, drain=take)
+        ctx.polled = True
+        if take:
+            ctx.take_irqs(value)
+        elif ctx.done or ctx.blocked is not None:
+            self.idle[ctx.tid] = s
+
+    def _read(self, ctx, rec):
+        op, g, tid = ctx.op, self.g, ctx.tid
+        code = op.code
+        if code == 5:                          # Await: one read per cell
+            st = self.aux.setdefault(tid, [])
+            cell = op.cells[len(st)]
+            s, rf = self._choose_rf(ctx, cell, rec, AWAIT, drain=True)
+            value = g.value_of(rf, self.init[cell])
+            last = len(st) + 1 == len(op.cells)
+            if not self.replaying:
+                g.add_read(s, tid, cell, rf, AWAIT | (LAST if last else 0) | self.rev, 5,
+                           value, drain=True)
+            ctx.record_read(cell, rf, value)
+            st.append((s, value))
+            if last:
+                del self.aux[tid]
+                values = tuple(v for _, v in st)
+                if op.predicate(*values):
+                    ctx.advance(values)
+                else:
+                    ctx.blocked = ("await", op, [(g.ev[x].cell, g.ev[x].rf) for x, _ in st])
+                    ctx.polled = False         # it may still take IPIs while it waits
+            return
+        cell = op.cell
+        if code == 3:                          # the read part of an atomic RMW
+            def ok(c):
+                if op.apply(g.value_of(c, self.init[cell])) is NO_WRITE or \
+                        g._wkey(c, cell) not in g.taken:
+                    return True
+                self._conflict(ctx, c)         # another RMW already read c
+                return False
+            s, rf = self._choose_rf(ctx, cell, rec, RMW_R, ok, drain=True)
+            if rf is None:
+                return
+            old = g.value_of(rf, self.init[cell])
+            if not self.replaying:
+                g.add_read(s, tid, cell, rf, RMW_R | self.rev, 3, old, drain=True)
+            ctx.record_read(cell, rf, old)
+            new = op.apply(old)
+            if new is NO_WRITE:
+                ctx.advance(old)
+            else:
+                self.aux[tid] = [old, new, rf]
+            return
+        drain = op.order == "mb"
+        s, rf = self._choose_rf(ctx, cell, rec, 0, drain=drain)
+        value = g.value_of(rf, self.init[cell])
+        if not self.replaying:
+            g.add_read(s, tid, cell, rf, self.rev, 1, value, drain=drain)
+        ctx.record_read(cell, rf, value)
+        ctx.advance(value)
+
+    def _conflict(self, ctx, w):
+        """An RMW reading ``w``, which another RMW already read: the new RMW's
+        write must revisit that RMW's read (atomicity), so push that graph now."""
+        g, tid = self.g, ctx.tid
+        cell = ctx.op.cell
+        lst = g.co[cell]
+        u_c = lst[0] if w == INIT else lst[lst.index(w) + 1]
+        r_c = max(x for x in g.order if g.ev[x].tid == g.ev[u_c].tid and x < u_c)
+        porf_p = g.porf_pred(tid)
+        s_r, s_u = g.stamp(), g.stamp()
+        prefix = porf_p | (1 << s_r)
+        if w != INIT:
+            prefix |= g.porf[w] | (1 << w)
+        self._revisits(ctx, s_u, cell, RMW_W, prefix, [(s_r, tid, "R", w, RMW_R)], r_c)
+
+    def _write(self, ctx, rec):
+        op, g, tid = ctx.op, self.g, ctx.tid
+        cell = op.cell
+        if cell.endswith(".ipi_sent"):
+            if not self.interrupts:
+                raise ScenarioError(f"{ctx.name} sends an IPI, but the program was built with "
+                                    f"Program(interrupts=False); leave interrupts at True")
+            self.senders.add(tid)
+        rmw = self.aux.pop(tid, None)
+        if rmw is not None:
+            old, value, rf = rmw
+            flags = RMW_W
+        else:
+            value, flags = op.value, 0
+        ctx.record_write(cell, value)
+        if self.replaying:
+            ctx.advance(old if rmw is not None else None)
+            return
+        self._wvalue = value
+        if rec is None:
+            s = g.stamp()
+            self._revisits(ctx, s, cell, flags)
+            if rmw is not None:
+                pos = 0 if rf == INIT else g.co[cell].index(rf) + 1
+            else:
+                positions = g.write_positions(tid, cell)
+                for k in positions[:-1]:
+                    self.push_write(s, tid, cell, k, flags)
+                pos = positions[-1]
+        else:
+            s = rec[0]
+            if rmw is not None:
+                pos = 0 if rf == INIT else g.co[cell].index(rf) + 1
+                if rec[4] & CHOOSE and not self._rmw_pos_ok(tid, cell, pos):
+                    self.dead = True           # the reader could not read it here
+                    return
+            elif rec[4] & CHOOSE:
+                pos = self._choose_revisit_pos(ctx, cell, s, flags)
+            elif self.pending_pos is not None:
+                pos = self.pending_pos
+            else:
+                rank = self.rank.get(cell)
+                if rank is None:
+                    rank = self.rank[cell] = {w: i for i, w in enumerate(self.item_co[cell])}
+                mine = rank[s]
+                pos = sum(1 for w in g.co.get(cell, ()) if rank[w] < mine)
+        if rmw is None and op.order == "mb":
+            flags |= DRAINW
+        g.add_write(s, tid, cell, value, pos, flags, op.code, drain=bool(flags & DRAINW))
+        ctx.advance(old if rmw is not None else None)
+
+    def _reader_base(self):
+        """Ancestors the revisited read will start with when it is re-added."""
+        tid, flags = self._tail[0][1], self._tail[0][4]
+        drain = bool(flags & (RMW_R | AWAIT))
+        if flags & (POLL | IDLE):
+            drain = self._wvalue > self.ex.contexts[tid].handled
+        return self.g.base(tid, drain, self._wcell)
+
+    def _rmw_pos_ok(self, tid, cell, pos):
+        """Can the revisited reader read an RMW write placed at ``pos``?"""
+        g = self.g
+        base = self._reader_base()
+        return all(not (base >> w) & 1 for w in g.co.get(cell, [])[pos:])
+
+    def _choose_revisit_pos(self, ctx, cell, s, flags):
+        """The revisiting write's co position: explore each consistent one."""
+        g = self.g
+        extra = self._reader_base()
+        positions = g.write_positions(ctx.tid, cell, extra)
+        for k in positions[:-1]:
+            recs = self._records() + [(s, ctx.tid, "W", None, flags)] + self._tail
+            co = self._co()
+            lst = list(co.get(cell, ()))
+            lst.insert(k, s)
+            co[cell] = tuple(lst)
+            self.stack.append(("records", recs, co, g.top))
+        return positions[-1]
+
+    def _revisits(self, ctx, s, cell, flags, prefix=None, lead=(), must_go=None):
+        """Push one item per read this new write may revisit (TruSt's condition).
+
+        ``lead`` are records the write depends on that are not in the graph yet
+        (a conflicting RMW's read part); ``must_go``, a read that must end up
+        revisited or deleted (the RMW that already read the same write).
+        """
+        g = self.g
+        if prefix is None:
+            prefix = g.porf_pred(ctx.tid)
+        for r in [x for x in g.order if g.ev[x].kind == "R" and g.ev[x].cell == cell]:
+            if (prefix >> r) & 1 or (must_go is not None and r > must_go):
+                continue
+            deleted = {x for x in g.order if x > r and not (prefix >> x) & 1}
+            if must_go is not None and must_go != r and must_go not in deleted:
+                continue
+            if not maximal(g, r, prefix) or not all(maximal(g, x, prefix) for x in deleted):
+                continue
+            rev = g.ev[r]
+            keep = [rec for rec in self._records(deleted) if rec[0] != r]
+            keep.extend(lead)
+            keep.append((s, ctx.tid, "W", None, flags | CHOOSE))
+            # the read is re-added after the write it now reads from
+            keep.append((s + 1, rev.tid, "R", s, (rev.flags & ~(TAKE | LAST)) | REV))
+            co = self._co(deleted | {r})
+            self.stack.append(("records", keep, co, max(g.top, s + 1)))
+
+    # -- running to the end -----------------------------------------------------
+    def extend(self):
+        ex = self.ex
+        contexts = ex.contexts
+        n, i = len(contexts), 0
+        # A context that cannot move now cannot move later in this run (a
+        # blocked read only changes through a revisit, which is another
+        # graph), so the leftmost movable context only moves right.
+        while ex.violation is None and not self.dead:
+            while i < n and self.next_event(contexts[i]) is None:
+                i += 1
+            if i == n:
+                return
+            self.perform(contexts[i])
+
+    def outcome(self):
+        """'violation', 'complete' or 'blocked' (a redundant, stale-blocked graph)."""
+        ex, g = self.ex, self.g
+        if ex.violation is not None:
+            return "violation"
+        if self.dead:
+            return "blocked"
+        stuck = [c for c in ex.contexts if not c.done]
+        for c in stuck:
+            if c.blocked is None:
+                return "blocked"
+            for cell, w in c.blocked[2]:
+                # stuck for real only if no other thread wrote the cell after
+                # the write it read (its own later writes repeat themselves)
+                lst = g.co.get(cell, ())
+                later = lst if w == INIT else lst[lst.index(w) + 1:]
+                if any(g.ev[x].tid != c.tid for x in later):
+                    return "blocked"
+        for tid, s in self.idle.items():
+            if g.ev[s].rf != g.co_max(g.ev[s].cell):
+                return "blocked"
+        if stuck:
+            ex.fail(stuck_violation(stuck))
+            return "violation"
+        if not ex.end_invariants:
+            return "complete"
+        view = self.final_memory()
+        results = ex.results
+        for inv in ex.end_invariants:
+            v = ex._evaluate(inv, view, results)
+            if v is not None:
+                ex.fail(v)
+                return "violation"
+        return "complete"
+
+    def final_memory(self):
+        g = self.g
+        return {cell: g.value_of(g.co_max(cell), init) for cell, init in self.init.items()}
+
+    def schedule(self):
+        """An interleaving consistent with the graph, as runtime actions.
+
+        Events are taken in an order that extends the model's global order
+        (ancestor counts grow along it). Under TSO a plain store is issued
+        (``s``) when its thread first needs to move past it and reaches
+        memory (``f``) at its place in the global order.
+        """
+        g = self.g
+        order = sorted(g.ev, key=lambda s: (bin(g.anc[s]).count("1"), s))
+        po: dict[int, list[int]] = {}
+        for x in sorted(g.ev):
+            po.setdefault(g.ev[x].tid, []).append(x)
+        issued: set[int] = set()
+        actions = []
+        for s in order:
+            e = g.ev[s]
+            t = e.tid
+            if g.tso:
+                for x in po[t][:po[t].index(s)]:
+                    if x not in issued:        # only buffered stores lag behind
+                        issued.add(x)
+                        actions.append((t, "s"))
+                if e.kind == "W" and not e.flags & (RMW_W | DRAINW):
+                    if s not in issued:
+                        issued.add(s)
+                        actions.append((t, "s"))
+                    actions.append((t, "f"))
+                    continue
+            issued.add(s)
+            if e.flags & (POLL | IDLE):
+                if e.flags & TAKE:
+                    actions.append((t, "i"))
+            elif e.flags & AWAIT:
+                if e.flags & LAST:
+                    actions.append((t, "s"))
+            elif e.kind == "R" and e.flags & RMW_R and self._rmw_succeeded(s):
+                continue
+            else:
+                actions.append((t, "s"))
+        return actions
+
+    def _rmw_succeeded(self, s):
+        g = self.g
+        tid = g.ev[s].tid
+        later = [x for x in g.order if g.ev[x].tid == tid and x > s]
+        return bool(later) and g.ev[min(later)].flags & RMW_W
+
+
+def explore(factory, config, progress=None, observe=None):
+    stats = Stats()
+    t0 = time.perf_counter()
+    stack = [("records", [], {}, -1)]
+    found = None
+    seen = set() if config.count_classes else None
+    while stack:
+        if config.max_executions is not None and stats.executions >= config.max_executions:
+            break
+        if config.max_seconds is not None and time.perf_counter() - t0 > config.max_seconds:
+            break
+        item = stack.pop()
+        run = GraphRun(factory, item, stack, stats, config.memory_model)
+        run.extend()
+        outcome = run.outcome()
+        stats.events += len(run.g.ev)
+        if outcome == "blocked":
+            stats.blocked += 1
+            continue
+        stats.executions += 1
+        if seen is not None:
+            sig = signature(run.g)
+            if sig in seen:
+                stats.duplicates += 1
+            seen.add(sig)
+        if observe is not None:
+            observe(Outcome(run.ex.results, run.final_memory(), access_signature(run.g),
+                            run.ex.violation))
+        if outcome == "violation" and found is None:
+            found = (run.ex, run.schedule())
+            if config.stop_on_first:
+                break
+        if progress is not None and stats.executions % 512 == 0:
+            stats.seconds = time.perf_counter() - t0
+            progress(stats)
+    else:
+        stats.exhausted = True
+    stats.seconds = time.perf_counter() - t0
+    if seen is not None:
+        stats.classes = len(seen)
+    return build_result(factory, config, stats, found, None)
