@@ -422,3 +422,130 @@ def demo():
 def _scenario_factory(name: str, **params):
     from .spec import get_scenario
     return get_scenario(name).factory(**params)
+
+
+# -- the seed-thread matrix, ablation, counterexamples in kernel terms -----------------------
+
+def _csv(option: str, value: str | None, known) -> list[str] | None:
+    """``"a,b"`` -> ``["a", "b"]``, each checked against ``known``."""
+    if value is None:
+        return None
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    if not names:
+        raise UsageError(f"{option} {value!r}: expected a comma-separated list, e.g. "
+                         f"{option} {','.join(list(known)[:2])}")
+    for name in names:
+        if name not in known:
+            raise UnknownName(option.lstrip("-").rstrip("s").replace("-", " "), name, known)
+    return names
+
+
+@main.command()
+@click.option("--designs", metavar="D1,D2", help="Designs (default: every design).")
+@click.option("--arches", metavar="A1,A2", help="Architectures (default: every arch).")
+@click.option("--scenarios", metavar="S1,S2",
+              help="Hazards (default: gup-vs-thp-split, gup-vs-munmap, gup-vs-reclaim, "
+                   "futex-thp-tail).")
+@click.option("--memory-models", metavar="M1,M2",
+              help="default (the arch's model where the checker has it, else sc), sc, tso; "
+                   "several run each cell under each.")
+@click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), default=60.0,
+              show_default=True, help="Safety-net budget per cell (hit: incomplete).")
+@_json_option
+def matrix(designs, arches, scenarios, memory_models, max_seconds, as_json):
+    """Designs x arches x hazards: one exhaustive dpor check per cell.
+
+    Exit 1 when any cell is a violation or livelock, 0 otherwise."""
+    from .check.memory import MODELS
+    from .kernel import ARCHES, DESIGNS
+    from .matrix import HAZARDS, run_matrix
+    from .report.matrix import matrix_table
+    cells = run_matrix(_csv("--designs", designs, DESIGNS), _csv("--arches", arches, ARCHES),
+                       _csv("--scenarios", scenarios, HAZARDS),
+                       _csv("--memory-models", memory_models, ("default",) + tuple(MODELS)),
+                       budget=max_seconds)
+    rows = [c.to_json() for c in cells]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        click.echo(matrix_table(rows))
+    return EXIT_FOUND if any(c.verdict in ("violation", "livelock") for c in cells) else 0
+
+
+@main.command()
+@click.argument("scenario")
+@click.option("--design", required=True, help="The design whose protections to ablate.")
+@click.option("--arch", help="Default: the scenario's default arch.")
+@click.option("--memory-models", default="sc,tso", show_default=True, metavar="M1,M2")
+@click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), default=60.0,
+              show_default=True, help="Safety-net budget per check.")
+@_json_option
+def ablate(scenario, design, arch, memory_models, max_seconds, as_json):
+    """Take each protection of DESIGN away in turn: which ones are necessary?
+
+    Exit 1 when the full design itself is not safe, 0 otherwise."""
+    from .check.memory import MODELS
+    from .kernel import ARCHES, DESIGNS
+    from .matrix import ablate as run_ablate
+    from .report.matrix import ablation_table
+    load_scenarios()
+    if design not in DESIGNS:
+        raise UnknownName("design", design, DESIGNS)
+    if arch is not None and arch not in ARCHES:
+        raise UnknownName("arch", arch, ARCHES)
+    rows = run_ablate(scenario, design, arch, _csv("--memory-models", memory_models, MODELS),
+                      budget=max_seconds)
+    data = [r.to_json() for r in rows]
+    click.echo(json.dumps(data, indent=2) if as_json else ablation_table(data))
+    full = [r for r in rows if r.protection == "(none)"]
+    return EXIT_FOUND if any(r.verdict in ("violation", "livelock") for r in full) else 0
+
+
+@main.command()
+@click.argument("scenario")
+@_param_option
+@_model_option
+@click.option("--max-preemptions", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Search for the fewest-preemption counterexample up to this bound.")
+@_json_option
+def explain(scenario, params, memory_model, max_preemptions, as_json):
+    """The counterexample of SCENARIO with the fewest preemptions, in kernel terms.
+
+    Exit 1 with the story when there is one, 0 when the scenario is safe."""
+    from .matrix import counterexample, short_invariant
+    from .report.story import story_lines, threads_line
+    from .spec import get_scenario
+    load_scenarios()
+    sc = get_scenario(scenario)
+    values = parse_params(sc, params)
+    cx = counterexample(scenario, memory_model, max_preemptions, **values)
+    if cx is None:
+        msg = f"{scenario}: safe (exhaustive dpor, memory model {memory_model})"
+        click.echo(json.dumps({"scenario": scenario, "params": values, "verdict": "safe"})
+                   if as_json else msg)
+        return 0
+    res = cx.result
+    if as_json:
+        data = res.to_json()
+        data.update(scenario=scenario, params=values, preemptions=cx.preemptions)
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        return EXIT_FOUND
+    click.echo(explain_text(cx, short_invariant(res.violation)))
+    return EXIT_FOUND
+
+
+def explain_text(cx, short_name: str | None) -> str:
+    """The story of a ``matrix.Counterexample``, with a header and a replay line."""
+    from .report.story import story_lines, threads_line
+    from .report.text import replay_command
+    res = cx.result
+    fewest = ("the fewest preemptions" if cx.preemptions >= 0 else "dpor's first find")
+    head = (f"{cx.scenario} " + " ".join(f"{k}={v}" for k, v in sorted(cx.params.items()))
+            + f" (memory model {cx.memory_model}): {res.violation.headline()}")
+    lines = [head, f"  {threads_line(res.trace)}; {len(res.trace)} steps, "
+             f"{cx.preemptions if cx.preemptions >= 0 else '?'} preemption"
+             f"{'' if cx.preemptions == 1 else 's'} ({fewest})", ""]
+    lines += story_lines(res.trace, res.violation, name=short_name)
+    lines += ["", "replay: " + replay_command(cx.scenario, res.schedule, cx.memory_model,
+                                              cx.params)]
+    return "\n".join(lines)

@@ -292,11 +292,15 @@ class Counterexample:
     stacks: list = field(default_factory=list)
 
 
-def counterexample(scenario: str, memory_model: str = "sc", max_preemptions: int = 4,
+def counterexample(scenario: str, memory_model: str = "sc", max_preemptions: int = 3,
                    budget: float = CELL_BUDGET, **params) -> Counterexample | None:
-    """Search with dfs under preemption bounds 0, 1, 2, ... and return the first
-    counterexample (so one with the fewest preemptions), or None when none
-    exists within ``max_preemptions``."""
+    """The counterexample with the fewest preemptions, or None when the
+    scenario is safe (an exhaustive dpor check decides that first). The search
+    runs dfs under preemption bounds 0, 1, 2, ... up to ``max_preemptions``;
+    past it, dpor's own counterexample is returned (``preemptions`` = -1)."""
+    verdict, _, _, _ = check_cell(scenario, memory_model, budget, **params)
+    if verdict in ("safe", "incomplete"):
+        return None
     factory = _scenarios()[scenario].factory(**params)
     for k in range(max_preemptions + 1):
         res = check(factory, CheckConfig(strategy="dfs", memory_model=memory_model,
@@ -304,7 +308,10 @@ def counterexample(scenario: str, memory_model: str = "sc", max_preemptions: int
         if res.violation is not None:
             res.trace, stacks = traced_run(factory, res.schedule, memory_model)
             return Counterexample(scenario, dict(params), memory_model, k, res, stacks)
-    return None
+    res = check(factory, CheckConfig(strategy="dpor", memory_model=memory_model,
+                                     max_seconds=budget))
+    res.trace, stacks = traced_run(factory, res.schedule, memory_model)
+    return Counterexample(scenario, dict(params), memory_model, -1, res, stacks)
 
 
 def _chain(ctx) -> list[str]:
