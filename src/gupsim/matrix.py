@@ -297,12 +297,16 @@ def counterexample(scenario: str, memory_model: str = "sc", max_preemptions: int
     """The counterexample with the fewest preemptions, or None when the
     scenario is safe (an exhaustive dpor check decides that first). The search
     runs dfs under preemption bounds 0, 1, 2, ... up to ``max_preemptions``;
-    past it, dpor's own counterexample is returned (``preemptions`` = -1)."""
+    past it (and for a livelock), dpor's own counterexample is returned
+    (``preemptions`` = -1)."""
     verdict, _, _, _ = check_cell(scenario, memory_model, budget, **params)
     if verdict in ("safe", "incomplete"):
         return None
     factory = _scenarios()[scenario].factory(**params)
-    for k in range(max_preemptions + 1):
+    # A livelock is searched for by dpor only: dfs does not detect a thread
+    # that spins alone and would run it for ever.
+    bounds = range(max_preemptions + 1) if verdict == "violation" else ()
+    for k in bounds:
         res = check(factory, CheckConfig(strategy="dfs", memory_model=memory_model,
                                          preemption_bound=k, max_seconds=budget))
         if res.violation is not None:
@@ -332,7 +336,7 @@ def traced_run(factory, schedule: str, memory_model: str):
     from .check.runtime import Execution
     from .check.schedule import decode
     ex = Execution(factory, memory_model, record=True)
-    stacks: list[list[str]] = []
+    stacks: list[list[str]] = [[] for _ in ex.events]      # notes before the first op
     for action in decode(schedule):
         if ex.violation is not None:
             break
@@ -345,6 +349,7 @@ def traced_run(factory, schedule: str, memory_model: str):
         stacks.extend([stack] * (len(ex.events) - before))
     if ex.violation is None and not ex.enabled():
         ex.finish()
+    stacks.extend([] for _ in range(len(ex.events) - len(stacks)))
     trace = trace_of(ex)
     for d, st in zip(trace, stacks):
         d["stack"] = st

@@ -1,0 +1,89 @@
+"""The seed thread's claims, each one a cell of the default matrix (exhaustive dpor)."""
+
+import pytest
+
+from gupsim.matrix import HAZARDS, not_applicable, run_cell, run_matrix
+
+
+@pytest.fixture(scope="module")
+def cells():
+    """The default matrix, run once: {(design, arch, scenario, model): Cell}."""
+    return {(c.design, c.arch, c.scenario, c.memory_model): c for c in run_matrix()}
+
+
+def cell(cells, design, arch, scenario):
+    found = [c for (d, a, s, _), c in cells.items() if (d, a, s) == (design, arch, scenario)]
+    assert len(found) == 1
+    return found[0]
+
+
+def test_every_checked_cell_is_exhaustive(cells):
+    for c in cells.values():
+        assert c.verdict in ("safe", "violation", "livelock", "n/a"), c
+        if c.verdict == "safe":
+            assert c.executions > 0
+
+
+def test_memory_model_is_the_arch_default_else_sc(cells):
+    for c in cells.values():
+        want = "tso" if c.arch.startswith("x86") else "sc"
+        assert c.memory_model == want
+        assert c.weak_pending == (not c.arch.startswith("x86"))
+
+
+@pytest.mark.parametrize("scenario", ["gup-vs-thp-split", "gup-vs-munmap"])
+def test_x86_2008_is_safe_on_x86_64(cells, scenario):
+    assert cell(cells, "x86-2008", "x86-64", scenario).verdict == "safe"
+
+
+@pytest.mark.parametrize("arch", ["arm-lpae", "arm64"])
+def test_the_arm_rfc_is_racy_under_thp_splitting(cells, arch):
+    c = cell(cells, "arm-rfc-2013", arch, "gup-vs-thp-split")
+    assert (c.verdict, c.invariant) == ("violation", "ref-across-split")
+
+
+@pytest.mark.parametrize("arch", ["arm-lpae", "arm64"])
+def test_the_arm_rfc_races_with_munmap(cells, arch):
+    c = cell(cells, "arm-rfc-2013", arch, "gup-vs-munmap")
+    assert c.verdict == "violation"
+    assert c.invariant in ("get_page-on-free-page", "pgtable-use-after-free")
+
+
+@pytest.mark.parametrize("design", ["generic-rcu-2014", "modern"])
+@pytest.mark.parametrize("arch", ["x86-64", "arm-lpae", "arm64", "powerpc"])
+@pytest.mark.parametrize("scenario", HAZARDS)
+def test_the_fixes_are_safe(cells, design, arch, scenario):
+    assert cell(cells, design, arch, scenario).verdict == "safe"
+
+
+@pytest.mark.parametrize("arch", ["arm-lpae", "arm64"])
+def test_readers_counter_safe_against_split_but_not_munmap(cells, arch):
+    assert cell(cells, "readers-counter-2013", arch, "gup-vs-thp-split").verdict == "safe"
+    c = cell(cells, "readers-counter-2013", arch, "gup-vs-munmap")
+    assert (c.verdict, c.invariant) == ("violation", "get_page-on-free-page")
+
+
+@pytest.mark.parametrize("model", ["sc", "tso"])
+def test_readers_counter_safe_against_split_under_sc_and_tso(model):
+    c = run_cell("readers-counter-2013", "arm64", "gup-vs-thp-split", model)
+    assert (c.memory_model, c.verdict) == (model, "safe")
+
+
+@pytest.mark.parametrize("arch", ["arm-lpae", "arm64"])
+def test_futex_forever_loop_is_a_livelock_and_the_fix_terminates(cells, arch):
+    assert cell(cells, "weak-default", arch, "futex-thp-tail").verdict == "livelock"
+    assert cell(cells, "generic-rcu-2014", arch, "futex-thp-tail").verdict == "safe"
+
+
+def test_cells_that_make_no_sense_are_na(cells):
+    assert cell(cells, "readers-counter-2013", "x86-64", "gup-vs-thp-split").verdict == "n/a"
+    assert cell(cells, "x86-2008", "arm64", "gup-vs-munmap").verdict == "n/a"
+    assert cell(cells, "modern", "arm", "gup-vs-thp-split").verdict == "n/a"
+    assert "no THP" in not_applicable("generic-rcu-2014", "arm", "futex-thp-tail")
+    assert "pte_special" in not_applicable("generic-rcu-2014", "arm", "gup-vs-munmap")
+    assert not_applicable("arm-rfc-2013", "arm64", "gup-vs-munmap") is None
+
+
+def test_explicit_memory_models_run_each_cell_under_each():
+    got = run_matrix(["readers-counter-2013"], ["arm64"], ["gup-vs-thp-split"], ["sc", "tso"])
+    assert [(c.memory_model, c.verdict) for c in got] == [("sc", "safe"), ("tso", "safe")]
