@@ -1,0 +1,77 @@
+"""gupsim matrix / ablate / explain through click: shapes, exit codes, one-line errors."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from gupsim.cli import main
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_matrix_json_cells_have_the_documented_keys():
+    r = run("matrix", "--json", "--designs", "arm-rfc-2013,generic-rcu-2014",
+            "--arches", "x86-64,arm64", "--scenarios", "gup-vs-thp-split")
+    assert r.exit_code == 1, r.output            # a violation was found
+    cells = json.loads(r.stdout)
+    keys = {"design", "arch", "scenario", "memory_model", "verdict", "invariant",
+            "executions", "seconds"}
+    assert all(keys <= set(c) for c in cells)
+    got = {(c["design"], c["arch"]): (c["verdict"], c["invariant"], c["memory_model"])
+           for c in cells}
+    assert got == {("arm-rfc-2013", "x86-64"): ("n/a", None, "tso"),
+                   ("arm-rfc-2013", "arm64"): ("violation", "ref-across-split", "sc"),
+                   ("generic-rcu-2014", "x86-64"): ("safe", None, "tso"),
+                   ("generic-rcu-2014", "arm64"): ("safe", None, "sc")}
+
+
+def test_matrix_table_is_readable_and_states_the_weak_model_gap():
+    r = run("matrix", "--designs", "weak-default,generic-rcu-2014", "--arches", "arm64",
+            "--scenarios", "futex-thp-tail")
+    assert r.exit_code == 1
+    assert "livelock" in r.stdout and "safe" in r.stdout
+    assert "arm64: sc (weak model pending)" in r.stdout
+
+
+def test_matrix_all_safe_exits_zero():
+    r = run("matrix", "--designs", "modern", "--arches", "arm64", "--memory-models", "sc,tso")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.count("safe") >= 8
+
+
+@pytest.mark.parametrize("args,echo", [
+    (("matrix", "--designs", "x86"), "'x86'"),
+    (("matrix", "--arches", "arm65"), "'arm65'"),
+    (("matrix", "--scenarios", "gup-vs-fork"), "'gup-vs-fork'"),
+    (("matrix", "--memory-models", "weak"), "'weak'"),
+    (("ablate", "gup-vs-thp-split", "--design", "nope"), "'nope'"),
+    (("ablate", "gup-vs-thp-split", "--design", "x86-2008", "--arch", "sparc"), "'sparc'"),
+    (("explain", "gup-vs-thp-split", "--param", "arch=vax"), "'vax'"),
+])
+def test_bad_values_are_one_line_errors(args, echo):
+    r = run(*args)
+    assert r.exit_code == 2
+    assert len(r.stderr.strip().splitlines()) == 1 and echo in r.stderr
+
+
+def test_ablate_json_and_table():
+    r = run("ablate", "gup-vs-thp-split", "--design", "x86-2008", "--arch", "x86-64",
+            "--memory-models", "tso", "--json")
+    assert r.exit_code == 0
+    rows = {x["protection"]: x for x in json.loads(r.stdout)}
+    assert rows["walker:irqs-off"]["necessary"] is True
+    assert rows["walker:irqs-off"]["invariant"] == "ref-across-split"
+    t = run("ablate", "gup-vs-thp-split", "--design", "x86-2008", "--arch", "x86-64",
+            "--memory-models", "tso")
+    assert "under tso: necessary: walker:irqs-off" in t.stdout
+
+
+def test_explain_exit_codes():
+    assert run("explain", "gup-vs-munmap", "--param", "design=modern").exit_code == 0
+    r = run("explain", "gup-vs-munmap", "--param", "design=arm-rfc-2013")
+    assert r.exit_code == 1
+    assert r.stdout.splitlines()[-3].startswith("  violated: get_page-on-free-page: ")
+    assert "replay: gupsim replay gup-vs-munmap" in r.stdout
