@@ -241,9 +241,13 @@ class SendIpi(Op):
     """Send an IPI to ``targets`` (CPU numbers); optionally wait for every ack.
 
     ``handler(cpu)`` returns a generator run on each target CPU, in interrupt
-    context (IRQs disabled), at the first boundary the target chooses at which
-    its IRQs are enabled. With ``wait`` the sender blocks until every target has
-    run the handler, like ``smp_call_function_many(..., wait=1)``.
+    context (IRQs disabled), at the target's first boundary after the send at
+    which its IRQs are enabled (an idle CPU, or one waiting in an ``Await`` or a
+    spinning loop with IRQs on, takes it too). With ``wait`` the sender blocks
+    until every target has run the handler, like
+    ``smp_call_function_many(..., wait=1)``. Delivery latency beyond that is not
+    modelled: for ``wait=False`` a target never runs on after it could see the
+    IPI.
     """
 
     __slots__ = ("targets", "handler", "wait", "name")

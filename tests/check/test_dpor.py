@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gupsim.check import CheckConfig, check
-from gupsim.ops import Fence, Load, Rmw, Store
+from gupsim.ops import Fence, IrqDisable, IrqEnable, Load, Rmw, SendIpi, Store
 from gupsim.programs.dpor_bench import BENCHMARKS
 from gupsim.spec import Program, ThreadSpec
 
@@ -83,3 +83,57 @@ def test_dpor_equals_brute_force_on_random_programs(spec, model):
     smart = _classes(factory, "dpor", model)
     assert len(smart) == len(set(smart)), "dpor explored a class twice"
     assert set(smart) == set(brute)
+
+
+# -- interrupts: dpor and brute force agree on what can happen ---------------------
+
+irq_ops = st.one_of(
+    st.builds(lambda c: ("load", c), st.sampled_from("xy")),
+    st.builds(lambda c, v: ("store", c, v), st.sampled_from("xy"), st.integers(1, 2)),
+    st.just(("irqs-off",)),
+    st.just(("irqs-on",)),
+    st.builds(lambda wait, v: ("ipi", wait, v), st.booleans(), st.integers(1, 2)),
+)
+
+
+def _build_irq(spec):
+    def handler(value):
+        def run(cpu):
+            yield Store("x", 10 * value + cpu)
+        return run
+
+    def body(me, steps):
+        seen = []
+        for step in steps:
+            if step[0] == "load":
+                seen.append((yield Load(step[1])))
+            elif step[0] == "store":
+                yield Store(step[1], step[2])
+            elif step[0] == "irqs-off":
+                yield IrqDisable()
+            elif step[0] == "irqs-on":
+                yield IrqEnable()
+            else:
+                yield SendIpi([1 - me], handler(step[2]), wait=step[1])
+        yield IrqEnable()
+        return tuple(seen)
+    return lambda: Program([ThreadSpec(f"T{i}", body(i, s), cpu=i) for i, s in enumerate(spec)],
+                           {"x": 0, "y": 0})
+
+
+def _outcomes(factory, strategy):
+    seen = set()
+    result = check(factory, CheckConfig(strategy=strategy, stop_on_first=False),
+                   observe=lambda o: seen.add((tuple(sorted(o.results.items())),
+                                               o.memory["x"], o.memory["y"],
+                                               o.violation.kind if o.violation else None)))
+    return seen, result
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(irq_ops, min_size=1, max_size=3), min_size=2, max_size=2))
+def test_dpor_equals_brute_force_with_interrupts(spec):
+    factory = _build_irq(spec)
+    brute, _ = _outcomes(factory, "dfs")
+    smart, result = _outcomes(factory, "dpor")
+    assert smart == brute

@@ -155,7 +155,9 @@ class Context:
             return True
         if kind == IRQ:
             self.op, self.irqs = self.saved.pop()
-            self.polled = not self.done   # an idle CPU looks for more work at once
+            if self.kinds and self.kinds[-1] == IRQ:
+                return False              # the next pending handler runs now
+            self.polled = False           # more IPIs may have come meanwhile
             return self.op is not None or self.done
         return False             # HELPER: its value goes to the frame below
 
@@ -207,7 +209,7 @@ class Context:
             if self.saved is None:
                 self.saved = []
             self.saved.append((self.op, self.irqs))
-            self.op = None
+            self.op, self.irqs = None, False         # handlers below run with IRQs off
             self._push(self._irq(sender, handler, name, seq), IRQ)
         self.handled = sent
         self.irqs = False
@@ -248,6 +250,10 @@ class Context:
         key = tuple((a[0], a[2], len(a) == 4) for a in cur)
         if cur and key == prev:
             reads = [(a[0], a[1]) for a in cur if len(a) == 3]
+            mem = self.ex.mem
+            if mem is not None:   # interleavings: wake on a write made after now
+                cells = dict.fromkeys(c for c, _ in reads)
+                reads = [(c, mem.visible(self, c)[1]) for c in cells]
             self.blocked = ("spin", op, reads)
             self.ex.note(self, f"spinning: {op.label or 'retry loop'} made no progress")
             return True

@@ -3,7 +3,8 @@
 ``Execution`` builds a fresh ``Program`` from the factory, starts one
 ``Context`` per thread and applies actions chosen by a strategy. An *action*
 is ``(tid, kind)``: ``"s"`` performs the thread's next shared op, ``"i"`` makes
-the CPU take its pending IPIs now (only where its IRQs are enabled), ``"f"``
+the CPU take its pending IPIs (at the first boundary where its IRQs are
+enabled: delivery is not delayed further, see ``ops.SendIpi``), ``"f"``
 (TSO) drains the oldest entry of the CPU's store buffer to memory.
 
 Every shared access becomes an ``Event`` (kept for traces and for the
@@ -124,15 +125,20 @@ class Execution:
         irq = self.program.interrupts
         for ctx in self.contexts:
             tid = ctx.tid
-            if ctx.blocked is not None:
+            # An IPI is taken at the first boundary where the target's IRQs are
+            # on: while one is pending the CPU does nothing else (under TSO it
+            # first drains its store buffer).
+            pending = (irq and ctx.irqs
+                       and (ctx.op is not None or ctx.done or ctx.blocked is not None)
+                       and mem.visible(ctx, sent_cell(ctx.cpu))[0] > ctx.handled)
+            if pending:
+                if mem.can_interrupt(ctx):
+                    out.append((tid, IRQ_ACTION))
+            elif ctx.blocked is not None:
                 if ctx.blocked[0] == "spin" and mem.changed_since(ctx, ctx.blocked[2]):
                     out.append((tid, STEP))
             elif ctx.op is not None and mem.can_perform(ctx, ctx.op):
                 out.append((tid, STEP))
-            if (irq and ctx.irqs and (ctx.op is not None or ctx.done or ctx.blocked is not None)
-                    and mem.visible(ctx, sent_cell(ctx.cpu))[0] > ctx.handled
-                    and mem.can_interrupt(ctx)):
-                out.append((tid, IRQ_ACTION))
             if mem.can_flush(ctx):
                 out.append((tid, FLUSH))
         return out

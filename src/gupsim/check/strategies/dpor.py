@@ -55,6 +55,7 @@ class GraphRun:
         self.dead = False                     # every choice was pushed elsewhere
         self.idle: dict[int, int] = {}        # tid -> stamp of its settled idle poll
         self.senders: set[int] = set()        # threads that sent an IPI
+        self.boundary: dict[int, int] = {}    # tid -> its look for IPIs at this boundary
         self.replaying = False                # re-running threads on a copied graph
         self.pending_pos = None
         self._snap_at = None
@@ -79,7 +80,7 @@ class GraphRun:
     def _restore(self, item):
         """A forward choice: copy the graph, re-run only the threads that need it
         (unfinished ones and IPI senders), then take the recorded choice."""
-        _, (graph, done, handled, senders, idle), rec, pos = item
+        _, (graph, done, handled, senders, idle, boundary), rec, pos = item
         ex = self.ex
         self.g = g = graph.clone()
         self.senders = set(senders)
@@ -96,6 +97,7 @@ class GraphRun:
             if e.tid not in skip:
                 self.perform(ex.contexts[e.tid], (s, e.tid, e.kind, e.rf, e.flags))
         self.replaying = False
+        self.boundary = dict(boundary)
         self.pending_pos = pos
         self.perform(ex.contexts[rec[1]], rec)
         self.pending_pos = None
@@ -105,8 +107,9 @@ class GraphRun:
         if self._snap_at is not None and self._snap_at[0] == key:
             return self._snap_at[1]
         ctxs = self.ex.contexts
-        snap = (self.g.clone(), {c.tid: c.result for c in ctxs if c.done},
-                {c.tid: c.handled for c in ctxs}, frozenset(self.senders), dict(self.idle))
+        snap = (self.g.clone(), {c.tid: c.result for c in ctxs if c.done and not c.frames},
+                {c.tid: c.handled for c in ctxs}, frozenset(self.senders), dict(self.idle),
+                dict(self.boundary))
         self._snap_at = (key, snap)
         return snap
 
@@ -157,7 +160,10 @@ class GraphRun:
                 f"Is the scenario deterministic?")
         if kind == "P":
             self._poll(ctx, rec)
-        elif kind == "R":
+            return
+        poll = self.boundary.get(ctx.tid)     # kept until the op is in (snapshots)
+        before = len(self.g.order)
+        if kind == "R":
             self._read(ctx, rec)
         elif kind == "W":
             self._write(ctx, rec)
@@ -166,6 +172,27 @@ class GraphRun:
             if not self.replaying:
                 self.g.add_fence(s, ctx.tid, 4, ctx.op.kind)
             ctx.advance(None)
+        if poll is not None and not self.replaying and len(self.g.order) > before \
+                and ctx.tid not in self.aux:   # an RMW or Await: its last event
+            del self.boundary[ctx.tid]
+            self._after_poll(poll, self.g.order[-1])
+
+    def _after_poll(self, poll, e):
+        """A CPU looks for IPIs at a boundary and performs its op there in one
+        step: the op too must come before any IPI sent after the one the look
+        saw (as if the op read the IPI counter as well)."""
+        g = self.g
+        p = g.ev[poll]
+        lst = g.co.get(p.cell, ())
+        later = lst[0] if p.rf == INIT and lst else None
+        if p.rf != INIT and lst.index(p.rf) + 1 < len(lst):
+            later = lst[lst.index(p.rf) + 1]
+        if later is not None and (g.anc[e] >> later) & 1:
+            self.dead = True       # the op saw the world after that IPI was sent
+            return
+        g.readers.setdefault(g._wkey(p.rf, p.cell), []).append(e)
+        if later is not None:
+            g._propagate(later, g.anc[e] | (1 << e))
 
     def _choose_rf(self, ctx, cell, rec, flags, ok=None, drain=False):
         g = self.g
@@ -205,6 +232,8 @@ class GraphRun:
             ctx.take_irqs(value)
         elif ctx.done or ctx.blocked is not None:
             self.idle[ctx.tid] = s
+        else:
+            self.boundary[ctx.tid] = s
 
     def _read(self, ctx, rec):
         op, g, tid = ctx.op, self.g, ctx.tid
@@ -448,9 +477,14 @@ class GraphRun:
             po.setdefault(g.ev[x].tid, []).append(x)
         issued: set[int] = set()
         actions = []
+        # an Await that never held at the end is not a step the runtime takes
+        stuck = {c.tid: po[c.tid][-1] for c in self.ex.contexts
+                 if c.blocked is not None and c.blocked[0] == "await" and c.tid in po}
         for s in order:
             e = g.ev[s]
             t = e.tid
+            if stuck.get(t) == s:
+                continue
             if g.tso:
                 for x in po[t][:po[t].index(s)]:
                     if x not in issued:        # only buffered stores lag behind
