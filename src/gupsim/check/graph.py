@@ -197,6 +197,7 @@ class Graph:
 TAKE, LAST = 32, 64      # a poll that took IPIs; the last read of an Await
 REV = 256                # a read placed by a backward revisit
 DRAINW = 512             # a fully ordered store (straight to memory under TSO)
+FAILED = 1024            # the last read of an Await whose condition did not hold
 CHOOSE = 128             # (record) a revisiting write whose co position is open
 
 

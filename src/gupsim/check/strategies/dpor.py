@@ -36,7 +36,7 @@ from ...errors import NondeterminismError, ScenarioError
 from ...ops import NO_WRITE
 from ..context import sent_cell
 from ..explorer import Outcome, build_result
-from ..graph import (AWAIT, CHOOSE, DRAINW, IDLE, INIT, LAST, POLL, REV, RMW_R, RMW_W, TAKE,
+from ..graph import (AWAIT, CHOOSE, DRAINW, FAILED, IDLE, INIT, LAST, POLL, REV, RMW_R, RMW_W, TAKE,
                      Graph, access_signature, maximal, signature)
 from ..result import Stats
 from ..runtime import Execution, stuck_violation
@@ -80,9 +80,11 @@ class GraphRun:
     def _restore(self, item):
         """A forward choice: copy the graph, re-run only the threads that need it
         (unfinished ones and IPI senders), then take the recorded choice."""
-        _, (graph, done, handled, senders, idle, boundary), rec, pos = item
+        _, snap, rec, pos = item
+        graph, done, handled, senders, idle, boundary, users = snap
         ex = self.ex
-        self.g = g = graph.clone()
+        snap[6] = users - 1          # the last choice from a point takes its copy
+        self.g = g = graph.clone() if users > 1 else graph
         self.senders = set(senders)
         skip = {t for t in done if t not in senders}
         ex.start(skip)
@@ -107,9 +109,9 @@ class GraphRun:
         if self._snap_at is not None and self._snap_at[0] == key:
             return self._snap_at[1]
         ctxs = self.ex.contexts
-        snap = (self.g.clone(), {c.tid: c.result for c in ctxs if c.done and not c.frames},
+        snap = [self.g.clone(), {c.tid: c.result for c in ctxs if c.done and not c.frames},
                 {c.tid: c.handled for c in ctxs}, frozenset(self.senders), dict(self.idle),
-                dict(self.boundary))
+                dict(self.boundary), 0]
         self._snap_at = (key, snap)
         return snap
 
@@ -122,10 +124,14 @@ class GraphRun:
         return {c: tuple(w for w in ws if w not in skip) for c, ws in self.g.co.items()}
 
     def push_read(self, s, tid, rf, flags):
-        self.stack.append(("snap", self._snapshot(), (s, tid, "R", rf, flags), None))
+        snap = self._snapshot()
+        snap[6] += 1
+        self.stack.append(("snap", snap, (s, tid, "R", rf, flags), None))
 
     def push_write(self, s, tid, cell, pos, flags):
-        self.stack.append(("snap", self._snapshot(), (s, tid, "W", None, flags), pos))
+        snap = self._snapshot()
+        snap[6] += 1
+        self.stack.append(("snap", snap, (s, tid, "W", None, flags), pos))
 
     # -- the next event of a context --------------------------------------------
     def next_event(self, ctx):
@@ -255,6 +261,8 @@ class GraphRun:
                 if op.predicate(*values):
                     ctx.advance(values)
                 else:
+                    if not self.replaying:
+                        g.ev[s].flags |= FAILED
                     ctx.blocked = ("await", op, [(g.ev[x].cell, g.ev[x].rf) for x, _ in st])
                     ctx.polled = False         # it may still take IPIs while it waits
             return
@@ -404,7 +412,7 @@ class GraphRun:
             keep.extend(lead)
             keep.append((s, ctx.tid, "W", None, flags | CHOOSE))
             # the read is re-added after the write it now reads from
-            keep.append((s + 1, rev.tid, "R", s, (rev.flags & ~(TAKE | LAST)) | REV))
+            keep.append((s + 1, rev.tid, "R", s, (rev.flags & ~(TAKE | LAST | FAILED)) | REV))
             co = self._co(deleted | {r})
             self.stack.append(("records", keep, co, max(g.top, s + 1)))
 
@@ -477,13 +485,10 @@ class GraphRun:
             po.setdefault(g.ev[x].tid, []).append(x)
         issued: set[int] = set()
         actions = []
-        # an Await that never held at the end is not a step the runtime takes
-        stuck = {c.tid: po[c.tid][-1] for c in self.ex.contexts
-                 if c.blocked is not None and c.blocked[0] == "await" and c.tid in po}
         for s in order:
             e = g.ev[s]
             t = e.tid
-            if stuck.get(t) == s:
+            if e.flags & FAILED:     # an Await that did not hold is not a step
                 continue
             if g.tso:
                 for x in po[t][:po[t].index(s)]:
