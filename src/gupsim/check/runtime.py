@@ -66,7 +66,7 @@ class Execution:
         self.requests: dict = {}
         self.contexts: list[Context] = []
         self.by_cpu: dict[int, Context] = {}
-        init = dict(program.memory)
+        init = program.memory          # the program is fresh: no copy needed
         used = {t.cpu for t in program.threads if t.cpu is not None}
         spare = 0
         for tid, spec in enumerate(program.threads):
