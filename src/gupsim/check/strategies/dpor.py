@@ -494,7 +494,8 @@ class GraphRun:
                 for x in po[t][:po[t].index(s)]:
                     if x not in issued:        # only buffered stores lag behind
                         issued.add(x)
-                        actions.append((t, "s"))
+                        if g.ev[x].kind == "W" and not g.ev[x].flags & (RMW_W | DRAINW):
+                            actions.append((t, "s"))
                 if e.kind == "W" and not e.flags & (RMW_W | DRAINW):
                     if s not in issued:
                         issued.add(s)
