@@ -82,16 +82,8 @@ def _memory_models() -> tuple[str, ...]:
     return tuple(MODELS)
 
 
-def _dpor_available() -> bool:
-    try:
-        from .check import graph  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def _default_strategy() -> str:
-    return "dpor" if _dpor_available() else "dfs"
+    return "dpor"
 
 
 # -- scenarios and parameters ------------------------------------------------------------
@@ -228,10 +220,7 @@ def _listing(kind: str) -> list[tuple]:
         return rows
     if kind == "strategies":
         from .check.config import STRATEGIES
-        dpor = _dpor_available()
-        return [(s, STRATEGY_DOCS.get(s, "") + ("" if s != "dpor" or dpor
-                                                 else " (not in this build)"))
-                for s in STRATEGIES]
+        return [(s, STRATEGY_DOCS.get(s, "")) for s in STRATEGIES]
     if kind == "memory-models":
         from .check.memory import DESCRIPTIONS
         return [(m, DESCRIPTIONS.get(m, "")) for m in _memory_models()]
@@ -245,7 +234,7 @@ def _listing(kind: str) -> list[tuple]:
 @click.argument("scenario")
 @_param_option
 @click.option("--strategy", type=Name("strategy", tuple(STRATEGY_DOCS)),
-              help="Default: dpor (dfs where dpor is not built in).")
+              help="Default: dpor (optimal and exhaustive).")
 @_model_option
 @click.option("--max-executions", type=click.IntRange(min=1), help="Stop after N executions.")
 @click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True),
@@ -513,7 +502,6 @@ def explain(scenario, params, memory_model, max_preemptions, as_json):
 
     Exit 1 with the story when there is one, 0 when the scenario is safe."""
     from .matrix import counterexample, short_invariant
-    from .report.story import story_lines, threads_line
     from .spec import get_scenario
     load_scenarios()
     sc = get_scenario(scenario)

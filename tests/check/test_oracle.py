@@ -6,7 +6,7 @@ of straight-line threads by recursion, and for each computes the outcome
 checker's own terms (a write is named by its thread and the index of the
 access in that thread; a read from the initial value reads from None). dfs
 must run exactly as many executions as there are interleavings, count the same
-number of classes, and produce the same set of outcomes; dpor, where built in,
+number of classes, and produce the same set of outcomes; dpor
 must run one execution per class and produce the same outcomes.
 """
 
@@ -119,8 +119,6 @@ def test_dfs_matches_oracle(prog):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(PROGRAMS)
 def test_dpor_matches_oracle(prog):
-    import pytest
-    pytest.importorskip("gupsim.check.graph", reason="the dpor strategy is not built in")
     _, classes, outcomes = oracle(prog)
     stats, got = checked(prog, "dpor")
     assert stats.executions == len(classes)

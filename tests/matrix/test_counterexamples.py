@@ -84,10 +84,9 @@ def test_the_pae_torn_pmd_counterexample_replays_under_tso():
     assert again.violation.name == cx.result.violation.name
 
 
-@pytest.mark.xfail(strict=False, reason="outside dpor a thread spinning alone stays enabled "
-                   "(its own get/put writes count as a change), so replaying dpor's livelock "
-                   "schedule ends 'incomplete' instead of 'livelock' (check/runtime.py)")
 def test_replay_strategy_reports_a_livelock():
+    """A spinning thread wakes only on another thread's write, so the replayed
+    futex loop blocks and the replay ends in the same livelock."""
     params = dict(arch="arm64", design="weak-default")
     cx = counterexample("futex-thp-tail", **params)
     again = replay(SCENARIOS["futex-thp-tail"].factory(**params), cx.result.schedule)
