@@ -20,7 +20,7 @@ from . import __version__
 from .errors import GupsimError, InternalError, NondeterminismError, UnknownName, UsageError
 
 EXIT_FOUND, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
-KINDS = ("scenarios", "strategies", "memory-models", "benchmarks")
+KINDS = ("scenarios", "designs", "arches", "strategies", "memory-models", "benchmarks")
 DEFAULT_BENCH = (("readers", 13), ("casrot", 9), ("lastzero", 10), ("lastzero", 15),
                  ("fib_bench", 5))
 STRATEGY_DOCS = {
@@ -218,6 +218,16 @@ def _listing(kind: str) -> list[tuple]:
             if sc.params:
                 rows.append(("", "  " + " ".join(f"{p.name}={p.default}" for p in sc.params)))
         return rows
+    if kind == "designs":
+        from .kernel import DESIGNS
+        rows = []
+        for name, d in DESIGNS.items():
+            rows.append((name, _first_line(d.doc)))
+            rows.append(("", "  protections: " + (", ".join(d.protections) or "none")))
+        return rows
+    if kind == "arches":
+        from .kernel import ARCHES
+        return [(name, _first_line(a.doc, 90)) for name, a in ARCHES.items()]
     if kind == "strategies":
         from .check.config import STRATEGIES
         return [(s, STRATEGY_DOCS.get(s, "")) for s in STRATEGIES]

@@ -173,3 +173,12 @@ def test_demo_runs():
     assert result.exit_code == 0, result.output
     assert "invariant violated: SB never 0:r0=0 1:r0=0" in result.stdout
     assert "MISMATCH" not in result.stdout
+
+
+def test_list_designs_and_arches_name_the_kernel_model():
+    designs = run("list", "designs")
+    assert designs.exit_code == 0
+    assert "arm-rfc-2013" in designs.stdout and "splitter:smp_mb" in designs.stdout
+    arches = run("list", "arches")
+    assert arches.exit_code == 0
+    assert "broadcast TLBI" in arches.stdout and "x86-pae" in arches.stdout
