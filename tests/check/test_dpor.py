@@ -32,7 +32,8 @@ def test_dpor_matches_published_count(name, n):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "n"), [("readers", 13), ("casrot", 9), ("CoA", 4),
-                                         ("lastzero", 10), ("indexer", 13)])
+                                         ("lastzero", 10), ("indexer", 13), ("CoA", 5),
+                                         ("lastzero", 15), ("fib_bench", 5)])
 def test_dpor_matches_published_count_larger(name, n):
     bench = BENCHMARKS[name]
     result = check(lambda: bench.build(n), CheckConfig(strategy="dpor"))
