@@ -149,14 +149,8 @@ def parse_params(scenario, raw: tuple[str, ...]) -> dict[str, Any]:
 def _run(factory, config, label: str, quiet: bool):
     from .check import check
     from .report.progress import LiveProgress
-    try:
-        with LiveProgress(label, enabled=not quiet) as progress:
-            return check(factory, config, progress)
-    except ImportError as err:
-        if config.strategy == "dpor" and "graph" in (getattr(err, "name", "") or str(err)):
-            raise UsageError("strategy 'dpor' is not available in this build "
-                             "(gupsim.check.graph is missing); use --strategy dfs") from None
-        raise
+    with LiveProgress(label, enabled=not quiet) as progress:
+        return check(factory, config, progress)
 
 
 # -- options shared by check and replay ---------------------------------------------------
@@ -168,7 +162,52 @@ def _param_option(f):
 
 def _model_option(f):
     return click.option("--memory-model", type=Name("memory model", _memory_models()),
-                        default="sc", show_default=True, help="sc or tso.")(f)
+                        help="sc or tso. Default: the arch's own model where gupsim has it "
+                             "(x86: tso), else sc.")(f)
+
+
+def _kernel_options(f):
+    """--arch, --design and --cpus: shorthands for the kernel scenarios' parameters."""
+    f = click.option("--cpus", type=click.IntRange(min=1),
+                     help="GUP-fast CPUs (the gup_cpus parameter).")(f)
+    f = click.option("--design", help="GUP-fast design (see `gupsim list designs`).")(f)
+    return click.option("--arch", help="Architecture (see `gupsim list arches`).")(f)
+
+
+def scenario_values(sc, params, arch=None, design=None, cpus=None) -> dict[str, Any]:
+    """--param values plus the --arch/--design/--cpus shorthands, validated."""
+    values = parse_params(sc, params)
+    known = {p.name for p in sc.params}
+    for option, key, value in (("--arch", "arch", arch), ("--design", "design", design),
+                               ("--cpus", "gup_cpus", cpus)):
+        if value is None:
+            continue
+        if key not in known:
+            raise UsageError(f"{option} {value}: scenario {sc.name} has no {key} parameter "
+                             f"(its parameters: {', '.join(sorted(known)) or 'none'})")
+        values[key] = value
+    if "arch" in values:
+        from .kernel import ARCHES
+        if values["arch"] not in ARCHES:
+            raise UnknownName("arch", values["arch"], ARCHES)
+    if "design" in values:
+        from .kernel import DESIGNS
+        if values["design"] not in DESIGNS:
+            raise UnknownName("design", values["design"], DESIGNS)
+    return values
+
+
+def resolve_model(sc, values: Mapping[str, Any], memory_model: str | None) -> str:
+    """The memory model asked for, else the scenario's arch's own one if gupsim has
+    it, else sc."""
+    if memory_model:
+        return memory_model
+    arch = values.get("arch", next((p.default for p in sc.params if p.name == "arch"), None))
+    if arch is None:
+        return "sc"
+    from .kernel import ARCHES
+    model = getattr(ARCHES.get(arch), "memory_model", "sc")
+    return model if model in _memory_models() else "sc"
 
 
 def _json_option(f):
@@ -243,6 +282,7 @@ def _listing(kind: str) -> list[tuple]:
 @main.command()
 @click.argument("scenario")
 @_param_option
+@_kernel_options
 @click.option("--strategy", type=Name("strategy", tuple(STRATEGY_DOCS)),
               help="Default: dpor (optimal and exhaustive).")
 @_model_option
@@ -254,14 +294,15 @@ def _listing(kind: str) -> list[tuple]:
 @click.option("--seed", type=int, default=0, show_default=True, help="For random and pct.")
 @click.option("--pct-depth", type=click.IntRange(min=1), default=2, show_default=True)
 @_json_option
-def check(scenario, params, strategy, memory_model, max_executions, max_seconds,
-          preemption_bound, seed, pct_depth, as_json):
+def check(scenario, params, arch, design, cpus, strategy, memory_model, max_executions,
+          max_seconds, preemption_bound, seed, pct_depth, as_json):
     """Explore SCENARIO; exit 1 on the first violation, deadlock or livelock."""
     from .check import CheckConfig
     from .spec import get_scenario
     load_scenarios()
     sc = get_scenario(scenario)
-    values = parse_params(sc, params)
+    values = scenario_values(sc, params, arch, design, cpus)
+    memory_model = resolve_model(sc, values, memory_model)
     strategy = strategy or _default_strategy()
     if strategy == "replay":
         raise UsageError("--strategy replay: use `gupsim replay SCENARIO --schedule STR`")
@@ -276,16 +317,18 @@ def check(scenario, params, strategy, memory_model, max_executions, max_seconds,
 @click.argument("scenario")
 @click.option("--schedule", required=True, help="The string printed with a counterexample.")
 @_param_option
+@_kernel_options
 @_model_option
 @_json_option
-def replay(scenario, schedule, params, memory_model, as_json):
+def replay(scenario, schedule, params, arch, design, cpus, memory_model, as_json):
     """Re-run one execution of SCENARIO and print its trace."""
     from . import replay as run_replay
     from .check.schedule import decode
     from .spec import get_scenario
     load_scenarios()
     sc = get_scenario(scenario)
-    values = parse_params(sc, params)
+    values = scenario_values(sc, params, arch, design, cpus)
+    memory_model = resolve_model(sc, values, memory_model)
     decode(schedule)     # a malformed schedule is a usage error before anything runs
     try:
         result = run_replay(sc.factory(**values), schedule, memory_model)
@@ -503,11 +546,12 @@ def ablate(scenario, design, arch, memory_models, max_seconds, as_json):
 @main.command()
 @click.argument("scenario")
 @_param_option
+@_kernel_options
 @_model_option
 @click.option("--max-preemptions", type=click.IntRange(min=0), default=3, show_default=True,
               help="Search for the fewest-preemption counterexample up to this bound.")
 @_json_option
-def explain(scenario, params, memory_model, max_preemptions, as_json):
+def explain(scenario, params, arch, design, cpus, memory_model, max_preemptions, as_json):
     """The counterexample of SCENARIO with the fewest preemptions, in kernel terms.
 
     Exit 1 with the story when there is one, 0 when the scenario is safe."""
@@ -515,7 +559,8 @@ def explain(scenario, params, memory_model, max_preemptions, as_json):
     from .spec import get_scenario
     load_scenarios()
     sc = get_scenario(scenario)
-    values = parse_params(sc, params)
+    values = scenario_values(sc, params, arch, design, cpus)
+    memory_model = resolve_model(sc, values, memory_model)
     cx = counterexample(scenario, memory_model, max_preemptions, **values)
     if cx is None:
         msg = f"{scenario}: safe (exhaustive dpor, memory model {memory_model})"

@@ -182,3 +182,13 @@ def test_list_designs_and_arches_name_the_kernel_model():
     arches = run("list", "arches")
     assert arches.exit_code == 0
     assert "broadcast TLBI" in arches.stdout and "x86-pae" in arches.stdout
+
+
+def test_arch_and_design_shorthands_and_the_arch_memory_model():
+    racy = run("check", "gup-vs-munmap", "--arch", "arm64", "--design", "arm-rfc-2013")
+    assert racy.exit_code == 1 and "get_page() on a free page" in racy.stdout
+    safe = run("check", "gup-vs-munmap", "--arch", "x86-64", "--design", "x86-2008")
+    assert safe.exit_code == 0 and "memory model tso" in safe.stdout   # x86's own model
+    one_line_error(run("check", "litmus/SB", "--arch", "x86-64"), "--arch x86-64", "no arch")
+    one_line_error(run("check", "gup-vs-munmap", "--design", "arm-rfc"), "'arm-rfc'",
+                   "arm-rfc-2013")
