@@ -91,13 +91,31 @@ class GraphRun:
         for t in skip:
             ctx = ex.contexts[t]
             ctx.done, ctx.result, ctx.op, ctx.blocked = True, done[t], None, None
+            ctx.frames, ctx.kinds = [], []       # finished: nothing left to run
             ctx.handled = handled[t]
         self.idle = {t: s for t, s in idle.items() if t in skip}   # the rest re-polls
         self.replaying = True
+        contexts, init = ex.contexts, self.init
         for s in g.order:
             e = g.ev[s]
-            if e.tid not in skip:
-                self.perform(ex.contexts[e.tid], (s, e.tid, e.kind, e.rf, e.flags))
+            if e.tid in skip:
+                continue
+            ctx = contexts[e.tid]
+            op = ctx.op
+            # the common cases inline: a plain load or store of the recorded cell
+            if (not e.flags and op is not None and ctx.blocked is None
+                    and ctx.tid not in self.boundary and op.code == (1 if e.kind == "R" else 2)
+                    and op.cell == e.cell and (ctx.polled or not self.interrupts
+                                               or not ctx.irqs)):
+                if e.kind == "R":
+                    value = init[e.cell] if e.rf == INIT else g.ev[e.rf].value
+                    ctx.record_read(e.cell, e.rf, value)
+                    ctx.advance(value)
+                else:
+                    ctx.record_write(e.cell, e.value)
+                    ctx.advance(None)
+                continue
+            self.perform(ctx, (s, e.tid, e.kind, e.rf, e.flags))
         self.replaying = False
         self.boundary = dict(boundary)
         self.pending_pos = pos
