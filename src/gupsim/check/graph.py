@@ -61,8 +61,12 @@ class Graph:
         g.co = {c: list(ws) for c, ws in self.co.items()}
         g.readers = {k: list(v) for k, v in self.readers.items()}
         g.taken = set(self.taken)
-        g.last, g.last_r, g.last_w = dict(self.last), dict(self.last_r), dict(self.last_w)
-        g.last_d, g.own, g.order = dict(self.last_d), dict(self.own), list(self.order)
+        g.last, g.order = dict(self.last), list(self.order)
+        if self.tso:
+            g.last_r, g.last_w = dict(self.last_r), dict(self.last_w)
+            g.last_d, g.own = dict(self.last_d), dict(self.own)
+        else:                       # only TSO reads these
+            g.last_r, g.last_w, g.last_d, g.own = self.last_r, self.last_w, self.last_d, self.own
         return g
 
     def _up(self, table, tid):
@@ -162,7 +166,8 @@ class Graph:
         e = GEvent(s, tid, "W", cell, value, None, flags, code)
         self.ev[s], self.anc[s], self.porf[s] = e, anc, porf
         self._after(tid, s, "W", drain or bool(flags & RMW_W))
-        self.own[(tid, cell)] = s
+        if self.tso:
+            self.own[(tid, cell)] = s
         self.order.append(s)
         lst.insert(pos, s)
         if pos + 1 < len(lst):
