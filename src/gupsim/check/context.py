@@ -77,16 +77,17 @@ class Context:
     nevents = 0
 
     def __init__(self, ex: "Execution", tid: int, name: str, cpu: int, body: Generator):
-        if not hasattr(body, "send"):
-            raise ScenarioError(
-                f"thread {name!r}: body={body!r} is not a generator; pass the result of "
-                f"calling a generator function (e.g. walker(), not walker)")
         self.ex, self.tid, self.name, self.cpu = ex, tid, name, cpu
         self.frames: list[Generator] = [body]
         self.kinds: list[int] = [THREAD]
 
     # -- driving the generator --------------------------------------------------
     def start(self) -> None:
+        body = self.frames[0]
+        if not hasattr(body, "send"):
+            raise ScenarioError(
+                f"thread {self.name!r}: body={body!r} is not a generator; pass the result of "
+                f"calling a generator function (e.g. walker(), not walker)")
         self.advance(None)
 
     def advance(self, value: Any) -> None:

@@ -64,25 +64,28 @@ class Execution:
         self.violation: Violation | None = None
         self.failed_ctx: Context | None = None
         self.requests: dict = {}
-        self.contexts: list[Context] = []
-        self.by_cpu: dict[int, Context] = {}
-        init = program.memory          # the program is fresh: no copy needed
-        used = {t.cpu for t in program.threads if t.cpu is not None}
+        contexts: list[Context] = []
+        by_cpu: dict[int, Context] = {}
+        threads = program.threads
+        explicit = {t.cpu for t in threads if t.cpu is not None}
         spare = 0
-        for tid, spec in enumerate(program.threads):
+        for tid, spec in enumerate(threads):
             cpu = spec.cpu
-            if cpu is None:
-                while spare in used:
+            if cpu is None:                # the lowest CPU nobody asked for
+                while spare in explicit:
                     spare += 1
                 cpu = spare
-                used.add(cpu)
-            if cpu in self.by_cpu:
-                raise ScenarioError(f"threads {self.by_cpu[cpu].name!r} and {spec.name!r} "
+                spare += 1
+            elif cpu in by_cpu:
+                raise ScenarioError(f"threads {by_cpu[cpu].name!r} and {spec.name!r} "
                                     f"both on cpu{cpu}: one thread per CPU")
             ctx = Context(self, tid, spec.name, cpu, spec.body)
-            self.contexts.append(ctx)
-            self.by_cpu[cpu] = ctx
-            if program.interrupts:
+            contexts.append(ctx)
+            by_cpu[cpu] = ctx
+        self.contexts, self.by_cpu = contexts, by_cpu
+        init = program.memory          # the program is fresh: no copy needed
+        if program.interrupts:
+            for cpu in by_cpu:
                 init.setdefault(sent_cell(cpu), 0)
                 init.setdefault(done_cell(cpu), 0)
         self.init = init

@@ -47,7 +47,6 @@ class GraphRun:
 
     def __init__(self, factory, item, stack, stats, memory_model="sc"):
         self.ex = ex = Execution(factory, None, start=False)
-        self.g = Graph(tso=memory_model == "tso")
         self.stack, self.stats = stack, stats
         self.init = ex.init
         self.interrupts = ex.program.interrupts
@@ -62,6 +61,7 @@ class GraphRun:
         if item[0] == "snap":
             self._restore(item)
             return
+        self.g = Graph(tso=memory_model == "tso")
         ex.start()
         _, records, co, top = item
         self.item_co = co
@@ -92,7 +92,8 @@ class GraphRun:
             ctx = ex.contexts[t]
             ctx.done, ctx.result, ctx.op, ctx.blocked = True, done[t], None, None
             ctx.frames, ctx.kinds = [], []       # finished: nothing left to run
-            ctx.handled = handled[t]
+            if handled is not None:
+                ctx.handled = handled[t]
         self.idle = {t: s for t, s in idle.items() if t in skip}   # the rest re-polls
         self.replaying = True
         contexts, init = ex.contexts, self.init
@@ -127,9 +128,9 @@ class GraphRun:
         if self._snap_at is not None and self._snap_at[0] == key:
             return self._snap_at[1]
         ctxs = self.ex.contexts
+        handled = {c.tid: c.handled for c in ctxs} if self.interrupts else None
         snap = [self.g.clone(), {c.tid: c.result for c in ctxs if c.done and not c.frames},
-                {c.tid: c.handled for c in ctxs}, frozenset(self.senders), dict(self.idle),
-                dict(self.boundary), 0]
+                handled, frozenset(self.senders), dict(self.idle), dict(self.boundary), 0]
         self._snap_at = (key, snap)
         return snap
 
