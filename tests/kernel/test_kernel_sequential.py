@@ -34,6 +34,17 @@ def run_one(setup, body, arch="x86-64", design="x86-2008", ptrs=2):
     return res
 
 
+def task_and_thp(k):
+    """A task whose mm maps one THP at address 0: (task, head pfn)."""
+    mm = _mm(k)
+    return k.task(0, mm), k.map_thp(mm, 0)
+
+
+def task_on_a_thp(k):
+    """The task alone, its mm mapping one THP at address 0."""
+    return task_and_thp(k)[0]
+
+
 def _mm(k, length=None):
     mm = k.new_mm()
     k.add_vma(mm, 0, length or k.geo.size("pmd"))
@@ -96,9 +107,7 @@ def test_each_walker_pins_base_pages_with_one_ref_each(design):
 
 @pytest.mark.parametrize("design", WALKING)
 def test_each_walker_pins_a_thp_with_the_eras_refcounting(design):
-    def setup(k):
-        mm = _mm(k)
-        return k.task(0, mm), k.map_thp(mm, 0)
+    setup = task_and_thp
 
     def body(k, ctx):
         t, head = ctx
@@ -214,9 +223,7 @@ def test_munmap_zaps_pages_and_frees_the_pte_table(arch, design):
 
 @pytest.mark.parametrize("design", ["x86-2008", "modern"])
 def test_split_without_pins_conserves_references(design):
-    def setup(k):
-        mm = _mm(k)
-        return k.task(0, mm), k.map_thp(mm, 0)
+    setup = task_and_thp
 
     def body(k, ctx):
         t, head = ctx
@@ -242,9 +249,7 @@ class _K:
 
 
 def test_split_2013_moves_a_held_tail_pin_to_the_tail():
-    def setup(k):
-        mm = _mm(k)
-        return k.task(0, mm), k.map_thp(mm, 0)
+    setup = task_and_thp
 
     def body(k, ctx):
         t, head = ctx
@@ -263,9 +268,7 @@ def test_split_2013_moves_a_held_tail_pin_to_the_tail():
 
 
 def test_split_2016_fails_with_ebusy_while_pinned():
-    def setup(k):
-        mm = _mm(k)
-        return k.task(0, mm), k.map_thp(mm, 0)
+    setup = task_and_thp
 
     def body(k, ctx):
         t, head = ctx
@@ -321,10 +324,7 @@ def test_reclaim_frees_an_unpinned_page_and_keeps_a_pinned_one():
 
 @pytest.mark.parametrize("design", ["generic-rcu-2014", "x86-2008", "modern"])
 def test_futex_key_on_a_thp_tail_returns(design):
-    def setup(k):
-        mm = _mm(k)
-        k.map_thp(mm, 0)
-        return k.task(0, mm)
+    setup = task_on_a_thp
 
     def body(k, t):
         return (yield from get_futex_key(k, t, PAGE_SIZE + 4, max_retries=3))
@@ -335,10 +335,7 @@ def test_futex_key_on_a_thp_tail_returns(design):
 
 
 def test_futex_key_with_the_weak_default_never_gets_out():
-    def setup(k):
-        mm = _mm(k)
-        k.map_thp(mm, 0)
-        return k.task(0, mm)
+    setup = task_on_a_thp
 
     def body(k, t):
         return (yield from get_futex_key(k, t, PAGE_SIZE))
