@@ -132,8 +132,7 @@ class Context:
                     ev = dict(op.evidence)
                     ev.setdefault("where", f"{fn}() {short(file)}:{line}")
                     ex.fail(make_violation("assertion", op.message,
-                                           f"{self.name} on cpu{self.cpu}: {op.message}", ev),
-                            self)
+                                           f"{self.name} on cpu{self.cpu}: {op.message}", ev))
                     self.op = None
                     return
             elif code == 7:         # IrqDisable
@@ -172,7 +171,7 @@ class Context:
         self.ex.fail(make_violation(
             kind, msg if kind == "assertion" else type(err).__name__,
             f"{self.name} on cpu{self.cpu} raised {type(err).__name__}: {msg}",
-            {"where": f"{fn}() {short(file)}:{line}"}), self)
+            {"where": f"{fn}() {short(file)}:{line}"}))
         self.op = None
 
     # -- IPIs -----------------------------------------------------------------
@@ -266,9 +265,6 @@ class Context:
         self.blocked = None
         self.advance(None)
 
-    @property
-    def runnable(self) -> bool:
-        return self.op is not None and self.blocked is None
 
 
 def short(path: str) -> str:

@@ -225,18 +225,6 @@ def maximal(g: Graph, e: int, prefix: int) -> bool:
     return True
 
 
-def signature(g: Graph):
-    """Reads-from and coherence of a graph, by (thread, po index): hashable."""
-    idx, count = {}, {}
-    for s in sorted(g.ev):
-        t = g.ev[s].tid
-        idx[s] = (t, count.get(t, 0))
-        count[t] = count.get(t, 0) + 1
-    rf = tuple(sorted((idx[s], idx.get(e.rf, None)) for s, e in g.ev.items() if e.kind == "R"))
-    co = tuple(sorted((c, tuple(idx[w] for w in ws)) for c, ws in g.co.items()))
-    return hash((rf, co))
-
-
 def access_signature(g: Graph) -> tuple:
     """Like ``Execution.signature``: accesses numbered per thread, an atomic
     read-modify-write counting once, so both kinds of run compare equal."""

@@ -15,7 +15,7 @@ compared by what each read read from and by the order of writes per cell.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import ScenarioError
@@ -62,7 +62,6 @@ class Execution:
         self.record = record
         self.events: list[Event] = []
         self.violation: Violation | None = None
-        self.failed_ctx: Context | None = None
         self.requests: dict = {}
         contexts: list[Context] = []
         by_cpu: dict[int, Context] = {}
@@ -109,10 +108,9 @@ class Execution:
             self._where(ev, ctx)
             self.events.append(ev)
 
-    def fail(self, violation: Violation, ctx: Context | None = None) -> None:
+    def fail(self, violation: Violation) -> None:
         if self.violation is None:
             self.violation = violation
-            self.failed_ctx = ctx
 
     def _where(self, ev: Event, ctx: Context) -> None:
         file, line, fn = source_of(ctx.frames[-1]) if ctx.frames else ("?", 0, "?")
@@ -287,6 +285,3 @@ def stuck_violation(stuck: list[Context]) -> Violation:
     return make_violation("deadlock", "progress",
                           "every unfinished thread is waiting for another", parts)
 
-
-def final_view(ex: Execution) -> Mapping[str, Any]:
-    return ex.mem.view()

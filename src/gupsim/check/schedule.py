@@ -55,12 +55,3 @@ def decode(text: str) -> list[tuple[int, str]]:
         actions.extend([(tid, kind)] * count)
     return actions
 
-
-def preemptions(actions, enabled_before) -> int:
-    """Count switches away from a thread that could still have run."""
-    n = 0
-    for i in range(1, len(actions)):
-        prev = actions[i - 1][0]
-        if actions[i][0] != prev and any(t == prev for t, _ in enabled_before[i]):
-            n += 1
-    return n
