@@ -64,31 +64,11 @@ APPLIES: dict[str, tuple[str, ...] | None] = {
 
 VERDICTS = ("safe", "violation", "livelock", "n/a", "incomplete")
 
-# Short invariant names for the kernel's Assert messages (kernel/invariants.py
-# lists them); end-of-run invariants already carry short names.
-_SHORT_NAMES = (
-    ("read a freed page-table page", "pgtable-use-after-free"),
-    ("on a free page", "get_page-on-free-page"),
-    ("tail pins off the head", "ref-across-split"),
-    ("no longer part of the", "ref-across-split"),
-    ("no longer a THP", "ref-across-split"),
-    ("page_mapcount(page_tail)", "ref-across-split"),
-    ("put_page() on a tail page", "ref-across-split"),
-    ("refcount went negative", "refcount-non-negative"),
-    ("torn or stale pmd", "torn-pmd"),
-    ("pfn_valid", "pfn-valid"),
-    ("page_mapcount(page) <= 0", "mapcount-positive"),
-)
-
 
 def short_invariant(violation) -> str | None:
-    """The short name of a violated property (``progress`` for a livelock)."""
-    if violation is None:
-        return None
-    for needle, short in _SHORT_NAMES:
-        if needle in violation.name:
-            return short
-    return violation.name
+    """The short name of a violated property: every kernel Assert and
+    invariant carries one (``progress`` for a livelock or deadlock)."""
+    return None if violation is None else violation.name
 
 
 def _scenarios():

@@ -281,15 +281,18 @@ class Assert(Op):
     """``yield Assert(cond, "message")``: a violation when ``cond`` is false.
 
     Like a ``WARN_ON``/``BUG_ON`` in the thread itself; ``evidence`` is shown
-    aligned under the message. Not a scheduling point.
+    aligned under the message. ``name`` is the short name of the property
+    (``Violation.name``; the message when omitted). Not a scheduling point.
     """
 
-    __slots__ = ("cond", "message", "evidence")
+    __slots__ = ("cond", "message", "evidence", "name")
     shared = False
     code = 11
 
-    def __init__(self, cond: Any, message: str, **evidence: Any):
+    def __init__(self, cond: Any, message: str, *, name: str | None = None,
+                 **evidence: Any):
         self.cond, self.message, self.evidence = bool(cond), message, evidence
+        self.name = name or message
 
     def describe(self) -> str:
         return f"assert {self.message}"

@@ -131,7 +131,7 @@ class Context:
                     file, line, fn = source_of(gen)
                     ev = dict(op.evidence)
                     ev.setdefault("where", f"{fn}() {short(file)}:{line}")
-                    ex.fail(make_violation("assertion", op.message,
+                    ex.fail(make_violation("assertion", op.name,
                                            f"{self.name} on cpu{self.cpu}: {op.message}", ev))
                     self.op = None
                     return

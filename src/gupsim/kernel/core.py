@@ -32,7 +32,11 @@ NO_HEAD = None
 
 @dataclass(frozen=True)
 class Vma:
-    """vm_area_struct: bounds and protection (immutable); presence is a cell."""
+    """vm_area_struct: bounds and protection (immutable); presence is a cell.
+
+    ``anon``: private anonymous; otherwise ``file`` names the address_space
+    (page cache) it maps and ``shared`` says MAP_SHARED; ``hugetlb`` marks a
+    hugetlbfs mapping."""
 
     mm: int
     index: int
@@ -40,6 +44,9 @@ class Vma:
     end: int
     write: bool = True
     anon: bool = True
+    shared: bool = False
+    file: int | None = None
+    hugetlb: bool = False
 
     @property
     def cell(self) -> str:
@@ -104,6 +111,11 @@ class Kernel:
         with bit 0 (2016+) are one cell; split writes it once per tail."""
         return f"page[{pfn}].compound_head"
 
+    def data(self, pfn: int) -> str:
+        """The contents of the frame (one value stands for the whole page):
+        user stores and copy_user_highpage() write it, user loads read it."""
+        return f"page[{pfn}].data"
+
     def compound_lock(self, pfn: int) -> str:
         return f"page[{pfn}].compound_lock"
 
@@ -118,6 +130,7 @@ class Kernel:
                 self.memory[self.count(pfn)] = 0
                 self.memory[self.mapcount(pfn)] = -1
                 self.memory[self.head(pfn)] = NO_HEAD
+                self.memory[self.data(pfn)] = 0
         return first
 
     def alloc_table(self, mm: int, level: str) -> Table:

@@ -43,7 +43,7 @@ def get_futex_key(k, t, uaddr, write=True, max_retries=None):
         if max_retries is not None:
             yield Assert(retries <= max_retries, "get_futex_key() keeps going back to "
                          "'again': no progress (the __get_user_pages_fast() forever loop)",
-                         retries=retries, design=k.design.name)
+                         retries=retries, design=k.design.name, name="progress")
             if retries > max_retries:
                 return -EFAULT
         retries += 1

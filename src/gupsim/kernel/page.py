@@ -29,6 +29,14 @@ GUP_PIN_COUNTING_BIAS = 1024
 FOLL_GET, FOLL_PIN, FOLL_WRITE = 1, 2, 4
 
 
+def alloc_page(k, t):
+    """alloc_page(GFP_HIGHUSER_MOVABLE) for ``current`` (``t``): a free frame or None.
+
+    MODEL: frames come from the task's pool reserved at setup."""
+    return t.alloc_page()
+    yield  # a generator, like every allocation path that may race
+
+
 def free_page(k, pfn):
     """__free_pages(): the frame goes back to the allocator.
 
@@ -45,7 +53,7 @@ def get_page(k, pfn):
     same "reference on a free page" bug without an extra interleaving point."""
     old = yield Rmw(k.count(pfn), "add", 1, order="once")
     yield Assert(old > 0, "get_page() on a free page (VM_BUG_ON(page_count(page) <= 0))",
-                 page=pfn, count_before=old)
+                 page=pfn, count_before=old, name="get_page-on-free-page")
 
 
 def get_page_unless_zero(k, pfn, refs: int = 1):
@@ -75,7 +83,7 @@ def get_huge_page_tail(k, pfn):
     count = yield Load(k.count(pfn))
     yield Assert(count == 0, "get_huge_page_tail() on a page that is no longer a THP "
                  "tail (VM_BUG_ON(atomic_read(&page->_count) != 0)): the split ran "
-                 "under the walker", page=pfn, count=count)
+                 "under the walker", page=pfn, count=count, name="ref-across-split")
     yield Rmw(k.mapcount(pfn), "add", 1, order="once")
 
 
@@ -83,7 +91,7 @@ def get_head_page_multiple(k, head, nr):
     """arch/x86/mm/gup.c: atomic_add(nr, &head->_count), VM_BUG_ON(count == 0)."""
     old = yield Rmw(k.count(head), "add", nr, order="once")
     yield Assert(old > 0, "get_head_page_multiple() on a free page", page=head,
-                 count_before=old)
+                 count_before=old, name="get_page-on-free-page")
 
 
 def compound_head(k, pfn):
@@ -95,7 +103,7 @@ def compound_head(k, pfn):
 def _put_single(k, pfn, refs=1):
     old = yield Rmw(k.count(pfn), "sub", refs, order="mb")
     yield Assert(old >= refs, "page refcount went negative (put_page() without a "
-                 "reference)", page=pfn, count_before=old, put=refs)
+                 "reference)", page=pfn, count_before=old, put=refs, name="refcount-non-negative")
     if old == refs:
         yield from free_page(k, pfn)
 
@@ -145,7 +153,7 @@ def put_page(k, pfn):
         return
     old = yield Rmw(k.mapcount(pfn), "sub", 1, order="once")
     yield Assert(old >= 0, "put_page() on a tail page without a GUP pin "
-                 "(VM_BUG_ON(page_mapcount(page) <= 0))", page=pfn, mapcount_before=old)
+                 "(VM_BUG_ON(page_mapcount(page) <= 0))", page=pfn, mapcount_before=old, name="ref-across-split")
     yield from compound_unlock(k, head, was_on)
     yield from _put_single(k, head)
 
@@ -165,7 +173,7 @@ def page_ref_unfreeze(k, pfn, count):
     yield Store(k.count(pfn), count, order="release")
 
 
-__all__ = ["FOLL_GET", "FOLL_PIN", "FOLL_WRITE", "GUP_PIN_COUNTING_BIAS", "free_page",
+__all__ = ["alloc_page", "FOLL_GET", "FOLL_PIN", "FOLL_WRITE", "GUP_PIN_COUNTING_BIAS", "free_page",
            "get_page", "get_page_unless_zero", "page_cache_get_speculative",
            "page_cache_add_speculative", "get_huge_page_tail", "get_head_page_multiple",
            "compound_head", "put_page", "folio_put_refs", "compound_lock",

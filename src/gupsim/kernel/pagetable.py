@@ -274,7 +274,7 @@ def read_entry(k, table: Table, i: int, what: str = "lockless walker"):
         v = join_halves(lo, hi)
     yield Assert(v != POISON, f"{what} read a freed page-table page "
                  "(use-after-free of a page table)", table=f"{table.level}{table.pfn}",
-                 entry=table.cell(i))
+                 entry=table.cell(i), name="pgtable-use-after-free")
     return v
 
 

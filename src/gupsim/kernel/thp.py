@@ -82,7 +82,7 @@ def __split_huge_page_refcount(k, head):
     for pfn in range(head + nr - 1, head, -1):
         mc = yield Load(k.mapcount(pfn))
         pins = mc + 1
-        yield Assert(pins >= 0, "BUG_ON(page_mapcount(page_tail) < 0)", page=pfn)
+        yield Assert(pins >= 0, "BUG_ON(page_mapcount(page_tail) < 0)", page=pfn, name="ref-across-split")
         tail_count += pins
         yield Rmw(k.count(pfn), "add", (head_mapcount + 1) + pins, order="once")
         yield Fence("mb__after_atomic")   # after clearing PageTail the gup refcount can be released
@@ -90,7 +90,7 @@ def __split_huge_page_refcount(k, head):
         yield Store(k.mapcount(pfn), head_mapcount)
     old = yield Rmw(k.count(head), "sub", tail_count, order="once")
     yield Assert(old - tail_count > 0, "BUG_ON(atomic_read(&page->_count) <= 0) after "
-                 "moving the tail pins off the head", page=head, count=old - tail_count)
+                 "moving the tail pins off the head", page=head, count=old - tail_count, name="ref-across-split")
     yield from compound_unlock(k, head, was_on)
 
 

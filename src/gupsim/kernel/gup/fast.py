@@ -72,7 +72,7 @@ def try_get_folio(k, pfn, refs):
                 return None
         else:
             old = yield Rmw(k.count(folio), "add", refs, order="mb")
-            yield Assert(old > 0, "folio reference taken on a free page", page=folio)
+            yield Assert(old > 0, "folio reference taken on a free page", page=folio, name="get_page-on-free-page")
         if not k.design.enabled("walker:recheck-folio"):
             return folio
         # (1) take the folio reference, then (2) re-read page_folio(page): a
@@ -129,7 +129,7 @@ def lockless_read(k, table, i, protection):
         if again == lo:
             v = join_halves(lo, hi)
             yield Assert(v != POISON, "lockless walker read a freed page-table page "
-                         "(use-after-free of a page table)", entry=c)
+                         "(use-after-free of a page table)", entry=c, name="pgtable-use-after-free")
             return v
 
 
@@ -141,7 +141,7 @@ def gup_pte_range(k, w: Walk, pmd, pmd_ref, addr, end):
     d, enc = k.design, k.enc
     table = lower_table(k, pmd)
     yield Assert(table is not None, "pmd points to something that is not a page table "
-                 "(torn or stale pmd)", pmd=enc.describe(pmd))
+                 "(torn or stale pmd)", pmd=enc.describe(pmd), name="torn-pmd")
     if table is None:
         return False
     if d.walker == "generic" and not k.arch.has_pte_special:
@@ -155,7 +155,7 @@ def gup_pte_range(k, w: Walk, pmd, pmd_ref, addr, end):
             return False
         pfn = enc.pte_pfn(pte)
         yield Assert(k.page_kind.get(pfn) == "data", "VM_BUG_ON(!pfn_valid(pte_pfn(pte)))",
-                     pte=enc.describe(pte))
+                     pte=enc.describe(pte), name="pfn-valid")
         if d.walker == "folio":
             folio = yield from try_grab_folio_fast(k, pfn, 1, w.flags)
             if folio is None:
@@ -213,7 +213,7 @@ def gup_huge_pmd(k, w: Walk, pmd, pmd_ref, addr, end):
         h = yield Load(k.head(pfn))
         yield Assert((h or pfn) == head, "gup_huge_pmd: page is no longer part of the "
                      "THP the pmd maps (VM_BUG_ON(compound_head(page) != head)): the "
-                     "split ran under the walker", page=pfn, head=head, compound_head=h)
+                     "split ran under the walker", page=pfn, head=head, compound_head=h, name="ref-across-split")
         if h is not None:
             tails.append(pfn)
     if d.walker == "x86":
