@@ -52,6 +52,12 @@ class Vma:
     def cell(self) -> str:
         return f"mm{self.mm}.vma[{self.index}]"
 
+    @property
+    def vm_write(self) -> str:
+        """Cell: VM_WRITE in vma->vm_flags now (mprotect changes it; ``write`` is
+        the value at mmap time)."""
+        return f"{self.cell}.vm_write"
+
 
 @dataclass
 class MmStruct:
@@ -166,6 +172,7 @@ class Kernel:
         v = Vma(mm.id, len(mm.vmas), start, end, write)
         mm.vmas.append(v)
         self.memory[v.cell] = True
+        self.memory[v.vm_write] = write
         # MODEL: the levels above the pte table (__pud_alloc/__pmd_alloc) are
         # populated when the VMA is created; faults only allocate pte tables.
         if "pmd" in self.geo.present:
