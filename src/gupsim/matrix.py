@@ -211,10 +211,11 @@ class Ablation:
     memory_model: str
     protection: str          # "(none)" for the full design
     verdict: str             # of the check without the protection
-    necessary: bool | None   # None for the full design's row or an incomplete check
+    necessary: bool | None   # None: the full design's row, an incomplete check, or n/a
     invariant: str | None = None
     executions: int = 0
     seconds: float = 0.0
+    reason: str = ""         # why the row is n/a
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -227,7 +228,8 @@ def ablate(scenario: str, design: str, arch: str | None = None,
            budget: float = CELL_BUDGET) -> list[Ablation]:
     """The full design, then the design without each of its protections, under
     each memory model. A protection is necessary under a model when the check
-    without it finds a counterexample, redundant when it is still safe."""
+    without it finds a counterexample, redundant when it is still safe, and
+    n/a (not checked) when the arch makes it inert (``Arch.inert``)."""
     if scenario not in _scenarios():
         raise UnknownName("scenario", scenario, _scenarios())
     base = get_design(design)
@@ -242,6 +244,11 @@ def ablate(scenario: str, design: str, arch: str | None = None,
     rows = []
     for m in memory_models:
         for p in (None,) + base.protections:
+            why = p and get_arch(arch).inert(p)
+            if why:
+                rows.append(Ablation(base.name, arch, scenario, m, p, "n/a", None,
+                                     reason=why))
+                continue
             d = base if p is None else base.without(p)
             verdict, v, n, secs = check_cell(scenario, m, budget, arch=arch, design=d)
             found = verdict in ("violation", "livelock", "deadlock")

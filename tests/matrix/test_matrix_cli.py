@@ -75,3 +75,19 @@ def test_explain_exit_codes():
     assert r.exit_code == 1
     assert r.stdout.splitlines()[-3].startswith("  violated: get_page-on-free-page: ")
     assert "replay: gupsim replay gup-vs-munmap" in r.stdout
+
+
+def test_ablate_marks_protections_the_arch_makes_inert_as_na():
+    r = run("ablate", "gup-vs-munmap", "--design", "modern", "--arch", "arm64",
+            "--memory-models", "sc", "--json")
+    rows = {x["protection"]: x for x in json.loads(r.stdout)}
+    for p in ("tlb:flush-ipi", "walker:gup_get_pte", "walker:pmdp_get_lockless"):
+        assert rows[p]["verdict"] == "n/a" and rows[p]["necessary"] is None
+        assert rows[p]["executions"] == 0 and "arm64" in rows[p]["reason"]
+    assert rows["walker:irqs-off"]["verdict"] == "violation"
+    # On x86 PAE the same protections are checked, and the split reads matter.
+    r = run("ablate", "gup-vs-munmap", "--design", "modern", "--arch", "x86-pae",
+            "--memory-models", "tso", "--json")
+    rows = {x["protection"]: x for x in json.loads(r.stdout)}
+    assert rows["tlb:flush-ipi"]["verdict"] != "n/a"
+    assert rows["walker:pmdp_get_lockless"]["necessary"] is True

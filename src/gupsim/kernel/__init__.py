@@ -30,6 +30,12 @@ A design is a set of named protections; derive your own in a line::
                    + ("table:rcu-free", "walker:speculative-ref",
                       "walker:recheck-pte"))
 
+Any function of the model can be swapped for a variant for the length of a
+``with`` block (``variant.override``)::
+
+    with override(page.get_page_unless_zero, my_version):
+        res = check(factory, CheckConfig(strategy="dpor"))
+
 Threads are generators over a ``Kernel`` and a ``Task``::
 
     k = Kernel("x86-64", "x86-2008", cpus=2)
@@ -44,6 +50,8 @@ from .arch import ARCHES, Arch, get_arch
 from .core import Kernel, MmStruct, Vma, snapshot
 from .gup.designs import DESIGNS, PROTECTIONS, Design, get_design
 from .mm import Task
+from .variant import original, override
 
 __all__ = ["ARCHES", "Arch", "get_arch", "Kernel", "MmStruct", "Vma", "snapshot",
-           "DESIGNS", "PROTECTIONS", "Design", "get_design", "Task"]
+           "DESIGNS", "PROTECTIONS", "Design", "get_design", "Task", "override",
+           "original"]

@@ -112,6 +112,8 @@ def ablation_table(rows: Sequence[Mapping[str, Any]], width: int = WIDTH) -> str
 def _ablation_label(r: Mapping[str, Any]) -> str:
     if r["protection"] == "(none)":
         return cell_label(r)
+    if r["verdict"] == "n/a":
+        return "n/a"
     if r["necessary"] is None:
         return f"unknown ({r['verdict']})"
     if r["necessary"]:
@@ -133,6 +135,8 @@ def ablation_summary(rows: Sequence[Mapping[str, Any]]) -> list[str]:
         spare = [r["protection"] for r in mine if r["necessary"] is False]
         out.append(f"under {m}: necessary: {', '.join(need) or 'none'}; "
                    f"redundant: {', '.join(spare) or 'none'}")
+    inert = {r["protection"]: r.get("reason", "") for r in rows if r["verdict"] == "n/a"}
+    out += [f"n/a: {p}: {why}" for p, why in inert.items()]
     return out
 
 

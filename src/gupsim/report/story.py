@@ -115,7 +115,10 @@ class _Story:
             return (f"clear PageTail of page {pfn}" if value is None
                     else f"page {pfn} compound_head = {value}")
         if field == "compound_lock":
-            return f"compound_lock(page {pfn}): {ev.get('old')} -> {value}"
+            if kind == "U":
+                return f"compound_lock(page {pfn}): {ev.get('old')} -> {value}"
+            return f"compound_lock(page {pfn}) = {value}" + (
+                " (released)" if value == 0 else "")
         if kind == "U":
             return f"page {pfn} {field} {ev.get('old')} -> {value}"
         if kind == "R":

@@ -62,6 +62,16 @@ class Arch:
         """How a remote TLB flush reaches other CPUs: "ipi" or "broadcast"."""
         return "ipi" if self.tlb_flush_ipi else "broadcast"
 
+    def inert(self, protection: str) -> str | None:
+        """Why taking ``protection`` away changes nothing on this arch (so an
+        ablation of it is n/a), or None when it can matter."""
+        if protection == "tlb:flush-ipi" and not self.tlb_flush_ipi:
+            return f"{self.name} flushes TLBs by hardware broadcast: there is no IPI"
+        if protection in ("walker:gup_get_pte", "walker:pmdp_get_lockless") \
+                and self.entry_halves == 1:
+            return f"{self.name} reads an entry in one single-copy-atomic access"
+        return None
+
     def assumption_violations(self, design) -> list[str]:
         """The GUP-fast assumptions ``design`` makes that this arch breaks.
 

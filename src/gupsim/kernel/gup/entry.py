@@ -16,6 +16,7 @@ The weak default (mm/util.c, ARM before 2014): __get_user_pages_fast returns
 
 from __future__ import annotations
 
+from ...ops import Note
 from ..mm import down_read, up_read
 from ..page import FOLL_GET, FOLL_PIN, compound_head, put_page
 from ..pagetable import PAGE_SIZE
@@ -64,7 +65,11 @@ def pin_user_pages_fast(k, t, start, nr_pages, write, pages):
 
 def __get_user_pages_fast(k, t, start, nr_pages, write, pages):
     """IRQ-safe, no fallback. 0 for the weak default."""
-    if k.design.walker is None or nr_pages <= 0:
+    if k.design.walker is None:
+        yield Note("__get_user_pages_fast: the weak default (mm/util.c) pins nothing, "
+                   "returns 0")
+        return 0
+    if nr_pages <= 0:
         return 0
     start &= ~(PAGE_SIZE - 1)
     w = Walk(write, FOLL_GET)
