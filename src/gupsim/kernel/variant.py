@@ -51,6 +51,16 @@ def _modules():
             if m is not None and name.startswith(_PACKAGES)]
 
 
+def _load_model() -> None:
+    """Import every module of the kernel model, so any function can be named."""
+    import importlib
+    import pkgutil
+
+    from .. import kernel
+    for info in pkgutil.walk_packages(kernel.__path__, kernel.__name__ + "."):
+        importlib.import_module(info.name)
+
+
 def _resolve(target) -> Callable:
     """A function object, or a name such as ``"gup.fast.gup_pte_range"`` or
     ``"gup_pte_range"`` (searched in every module of the model)."""
@@ -58,8 +68,7 @@ def _resolve(target) -> Callable:
         return target
     if not isinstance(target, str):
         raise UsageError(f"override target {target!r}: give a kernel function or its name")
-    import gupsim.kernel  # noqa: F401  (load the model so every module is searchable)
-    from .. import scenarios  # noqa: F401
+    _load_model()
     mod_part, _, fn = target.rpartition(".")
     found = {}
     for m in _modules():
