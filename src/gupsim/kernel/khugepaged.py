@@ -62,15 +62,7 @@ def prepare_hugepage(k) -> int:
     """Setup time: HPAGE_PMD_NR contiguous free frames prepared as a compound
     page (prep_compound_page: tails point at the head), not yet allocated.
     Returns the head pfn to pass to collapse_huge_page()."""
-    nr = k.geo.hpage_pmd_nr
-    head = k.alloc_pages(nr)
-    for p in range(head + 1, head + nr):
-        k.memory[k.head(p)] = head
-    k.memory[k.compound_lock(head)] = 0
-    k.large_folios.add(head)
-    if not k.design.thp_refcount_2013:
-        k.memory[f"page[{head}]._pincount"] = 0
-    return head
+    return k.prep_compound_page(k.geo.hpage_pmd_nr)
 
 
 def pmdp_collapse_flush(k, cpu, table, i, addr):

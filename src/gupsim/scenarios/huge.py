@@ -33,9 +33,12 @@ from ..kernel import Kernel, get_design
 from ..kernel.gup import (__get_user_pages_fast, pin_user_pages_fast, put_user_pages,
                           unpin_user_pages)
 from ..kernel.invariants import refcount_balanced
+from ..kernel.hugetlb import map_hugetlb_page
+from ..kernel.mmops import munmap
+from ..kernel.mprotect import mprotect
 from ..kernel.khugepaged import collapse_huge_page, prepare_hugepage
 from ..kernel.pagetable import PAGE_SIZE
-from ..ops import Store
+from ..ops import Assert, Load, Rmw, Store
 from ..spec import Invariant, ThreadSpec, make_violation, scenario
 from .gup import _DOCS
 
@@ -102,11 +105,18 @@ def gup_write_reaches_mapping(k, mm, thread, start) -> Invariant:
     return Invariant("gup-write-reaches-mapping", check, when="end")
 
 
-def _boot(arch, design, ptrs, without=""):
+def _boot_mm(arch, design, ptrs, without=""):
+    """Two CPUs and one mm; ``without`` ablates protections of the design."""
     if without:
         design = get_design(design).without(*without.split(","))
     k = Kernel(arch, design, cpus=2, ptrs_per_pte=ptrs)
-    mm = k.new_mm()
+    k.new_mm()
+    return k
+
+
+def _boot(arch, design, ptrs, without=""):
+    k = _boot_mm(arch, design, ptrs, without)
+    mm = k.mms[0]
     k.add_vma(mm, 0, k.geo.size("pmd"))
     return k, mm
 
@@ -129,5 +139,126 @@ def gup_vs_collapse(arch="arm64", design="modern", ptrs=2, index=0, pin=False, w
                                gup_write_reaches_mapping(k, mm, "gup", start)])
 
 
-__all__ = ["GUP_MARK", "gup_writer", "mapped_pfn", "gup_write_reaches_mapping",
-           "gup_vs_collapse"]
+@scenario("gup-hugetlb-vs-munmap", tags=("gup", "hugetlb", "munmap"),
+          pages="pages per GUP call (sub-pages of the huge page)", **_HUGE_DOCS)
+def gup_hugetlb_vs_munmap(arch="arm64", design="modern", ptrs=2, pages=1, pin=False,
+                          without=""):
+    """Write GUP-fast on a private hugetlbfs page on cpu0 while cpu1 munmaps the
+    VMA (unmap_hugepage_range, then free the huge page after the flush). Bugs
+    show as a reference taken on a freed huge page."""
+    k = _boot_mm(arch, design, ptrs, without)
+    mm = k.mms[0]
+    k.add_hugetlb_vma(mm, 0, k.geo.size("pmd"))
+    map_hugetlb_page(k, mm, 0)
+    threads = [ThreadSpec("gup", gup_writer(k, k.task(0, mm), 0, pages, pin), cpu=0),
+               ThreadSpec("munmap", munmap(k, k.task(1, mm), 0, k.geo.size("pmd")), cpu=1)]
+    return k.program(threads, [refcount_balanced(k),
+                               gup_write_reaches_mapping(k, mm, "gup", 0)])
+
+
+MPROTECT_RETURNED = "mprotect_returned"
+"""Observer cell (not kernel state): set by the mprotect thread once
+mprotect() has returned, i.e. after its flush_tlb_range()."""
+
+
+class watch_references:
+    """``yield from watch_references(k, body, done_cell)`` runs the GUP generator
+    ``body`` and reads ``done_cell`` just before each reference it takes on a
+    page (a count increment); ``late`` collects the count cells incremented
+    after ``done_cell`` was set. Reading just before the increment is sound and
+    complete for "the reference was taken after the event": the event can
+    always be scheduled before the read.
+
+    An observer, not kernel code. It is a generator-protocol object rather
+    than a generator so that traces still name the kernel function at each
+    step (``gi_frame``/``gi_code``/``gi_yieldfrom`` are those of ``body``)."""
+
+    def __init__(self, k, body, done_cell):
+        self.k, self.body, self.done_cell = k, body, done_cell
+        self.late: set[str] = set()
+        self.pending = None
+
+    @property
+    def gi_frame(self):
+        return self.body.gi_frame
+
+    @property
+    def gi_code(self):
+        return self.body.gi_code
+
+    @property
+    def gi_yieldfrom(self):
+        return self.body.gi_yieldfrom
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return self.send(None)
+
+    def send(self, value):
+        if self.pending is not None:        # value: what the Load of done_cell read
+            op, self.pending = self.pending, None
+            if value:
+                self.late.add(op.cell)
+            return op
+        op = self.body.send(value)
+        if isinstance(op, Rmw) and op.cell.endswith(self.k.COUNT) \
+                and op.kind in ("add", "add_unless"):
+            self.pending = op
+            return Load(self.done_cell)
+        return op
+
+    def throw(self, *args):
+        return self.body.throw(*args)
+
+
+def gup_vs_mprotect_thread(k, t, start, nr, pin):
+    """Write GUP-fast while mprotect(PROT_READ) runs: no write reference the
+    call returns may have been taken after mprotect() returned."""
+    pages: list[int] = []
+    call = pin_user_pages_fast if pin else __get_user_pages_fast
+    watch = watch_references(k, call(k, t, start, nr, True, pages), MPROTECT_RETURNED)
+    n = yield from watch
+    for pfn in pages:
+        folio = k.memory.get(k.head(pfn)) or pfn      # setup-time compound_head
+        yield Assert(k.count(folio) not in watch.late,
+                     "GUP-fast returned a write reference taken after mprotect(PROT_READ) "
+                     "had write-protected the pte and flushed the TLB: the walker used a "
+                     "stale writable entry after flush_tlb_range()",
+                     name="write-ref-after-mprotect", page=pfn)
+    yield from (unpin_user_pages(k, pages) if pin else put_user_pages(k, pages))
+    return (n, tuple(pages))
+
+
+def mprotect_thread(k, t, start, length, write):
+    ret = yield from mprotect(k, t, start, length, write)
+    yield Store(MPROTECT_RETURNED, True)
+    return ret
+
+
+@scenario("gup-vs-mprotect", tags=("gup", "mprotect"), huge="map the range with a THP",
+          pages="pages per GUP call", **_HUGE_DOCS)
+def gup_vs_mprotect(arch="arm64", design="modern", ptrs=2, pages=1, pin=False, huge=False,
+                    without=""):
+    """Write GUP-fast on cpu0 while cpu1 runs mprotect(PROT_READ) on the range.
+    A write reference taken from the old writable pte is allowed while the two
+    calls overlap; one taken after mprotect() returned (so after its TLB
+    flush) is the bug: the walker acted on an entry the flush had revoked."""
+    k, mm = _boot(arch, design, ptrs, without)
+    if huge:
+        k.map_thp(mm, 0)
+    else:
+        for j in range(pages):
+            k.map_page(mm, j * PAGE_SIZE)
+    k.memory[MPROTECT_RETURNED] = False
+    threads = [ThreadSpec("gup", gup_vs_mprotect_thread(k, k.task(0, mm), 0, pages, pin),
+                          cpu=0),
+               ThreadSpec("mprotect", mprotect_thread(k, k.task(1, mm), 0, k.geo.size("pmd"),
+                                                      False), cpu=1)]
+    return k.program(threads, [refcount_balanced(k)])
+
+
+__all__ = ["MPROTECT_RETURNED", "watch_references", "gup_vs_mprotect_thread",
+           "mprotect_thread", "gup_vs_mprotect", "GUP_MARK", "gup_writer", "mapped_pfn", "gup_write_reaches_mapping",
+           "gup_vs_collapse", "gup_hugetlb_vs_munmap"]
