@@ -186,7 +186,17 @@ def unmap_hugetlb_region(k, t, start, end):
     yield from tlb_finish_mmu(k, tlb)
 
 
-__all__ = ["FREE_HUGE_PAGES", "HUGETLB_LOCK", "reserve_huge_pages", "map_hugetlb_page",
-           "alloc_huge_page", "huge_pte_offset", "hugetlb_no_page", "hugetlb_wp",
-           "hugetlb_fault", "follow_hugetlb_page", "unmap_hugepage_range",
-           "unmap_hugetlb_region"]
+__all__ = [
+    "FREE_HUGE_PAGES",
+    "HUGETLB_LOCK",
+    "alloc_huge_page",
+    "follow_hugetlb_page",
+    "huge_pte_offset",
+    "hugetlb_fault",
+    "hugetlb_no_page",
+    "hugetlb_wp",
+    "map_hugetlb_page",
+    "reserve_huge_pages",
+    "unmap_hugepage_range",
+    "unmap_hugetlb_region",
+]

@@ -185,7 +185,16 @@ def collapse_huge_page(k, t, addr, hpage):
     return SCAN_SUCCEED
 
 
-__all__ = ["SCAN_SUCCEED", "SCAN_PMD_NULL", "SCAN_PTE_NON_PRESENT", "SCAN_PAGE_COUNT",
-           "SCAN_VMA_CHECK", "prepare_hugepage", "pmdp_collapse_flush",
-           "is_refcount_suitable", "__collapse_huge_page_isolate",
-           "__collapse_huge_page_copy", "collapse_huge_page"]
+__all__ = [
+    "SCAN_PAGE_COUNT",
+    "SCAN_PMD_NULL",
+    "SCAN_PTE_NON_PRESENT",
+    "SCAN_SUCCEED",
+    "SCAN_VMA_CHECK",
+    "__collapse_huge_page_copy",
+    "__collapse_huge_page_isolate",
+    "collapse_huge_page",
+    "is_refcount_suitable",
+    "pmdp_collapse_flush",
+    "prepare_hugepage",
+]

@@ -162,5 +162,12 @@ def mprotect(k, t, start, length, write: bool):
     return 0
 
 
-__all__ = ["pte_modify", "can_change_writable", "change_pte_range", "change_huge_pmd",
-           "change_pmd_range", "change_protection", "mprotect"]
+__all__ = [
+    "can_change_writable",
+    "change_huge_pmd",
+    "change_pmd_range",
+    "change_protection",
+    "change_pte_range",
+    "mprotect",
+    "pte_modify",
+]

@@ -1,42 +1,89 @@
 """Huge-page scenarios: khugepaged collapse, mprotect and hugetlbfs munmap vs GUP-fast.
 
-Verdicts (dpor, and dfs with preemption_bound=2, sc; each asserted in
-tests/kernel/test_huge_scenarios.py):
+Each runs a write GUP-fast (one call, one page by default) on cpu0 against one
+mm operation on cpu1, with 2 entries per pte table; ``without`` ablates
+protections of the design (comma-separated), e.g.
+``gupsim explain gup-vs-collapse --arch arm64 --design modern
+--param without=walker:recheck-pmd,collapse:tlb_remove_table_sync_one``.
 
-gup-vs-collapse (property ``gup-write-reaches-mapping``: what the GUP user
-writes through its reference is what the address maps at the end):
+Properties:
 
-=====================================  ==========  ========================
-design                                 x86-64      arm64
-=====================================  ==========  ========================
-x86-2008                               safe        --
-arm-rfc-2013                           --          violation (get_page-on-
-                                                   free-page)
-generic-rcu-2014                       safe        violation
-modern                                 safe        safe
-modern without walker:recheck-pmd      safe        safe (the 2022 IPI)
-modern without walker:recheck-pmd      safe        violation (the 2022 bug)
-and collapse:tlb_remove_table_sync_one
-=====================================  ==========  ========================
+* ``gup-write-reaches-mapping`` (end): what the GUP user wrote through its
+  reference is in the page the address maps at the end -- the collapse must
+  not replace a page somebody holds a reference to;
+* ``write-ref-after-mprotect`` (Assert in the GUP thread): a write reference
+  the call returns was not taken after mprotect(PROT_READ) returned. While the
+  two calls overlap, a write reference from the old pte is allowed (the GUP
+  linearises before mprotect); once mprotect returned, its flush_tlb_range()
+  has revoked the writable pte for every CPU, and a walker still acting on it
+  is a stale TLB entry. (An observer reads ``mprotect_returned`` just before
+  each reference the walker takes; see ``watch_references``.)
+* the kernel's own Asserts (``get_page-on-free-page``, ...) and
+  ``refcount-balanced``.
 
-On x86-64 the flush IPI of pmdp_collapse_flush() is held off by the IRQs-off
-walker in every era, so the walker's reference is always visible to
-__collapse_huge_page_isolate(). On arm64 nothing waits for the walker before
-2022: the generic 2014 walker re-reads the pte, which the collapse has not
-cleared yet when it looks at the refcount, so its reference pins a page that
-is then copied and freed from under the user (the bug 70cbc3cc78a9 fixed).
+Verdicts, identical under dpor and dfs with preemption_bound=2 (sc), asserted
+in tests/kernel/test_huge_scenarios.py:
+
+====================  ========  ==================  =========================  ========================  ======================
+design                arch      without             gup-vs-collapse            gup-vs-mprotect           gup-hugetlb-vs-munmap
+====================  ========  ==================  =========================  ========================  ======================
+x86-2008              x86-64                        safe                       safe                      safe
+arm-rfc-2013          arm64                         gup-write-reaches-mapping  write-ref-after-mprotect  get_page-on-free-page
+readers-counter-2013  arm64                         gup-write-reaches-mapping  write-ref-after-mprotect  get_page-on-free-page
+powerpc-2008          powerpc                       gup-write-reaches-mapping  safe                      safe
+generic-rcu-2014      x86-64                        safe                       safe                      safe
+generic-rcu-2014      arm64                         gup-write-reaches-mapping  safe                      safe
+generic-rcu-2014      powerpc                       gup-write-reaches-mapping  safe                      safe
+modern                x86-64/arm64/powerpc          safe                       safe                      safe
+modern                x86-64    recheck-pmd + IPI   safe                       safe                      safe
+modern                arm64     walker:recheck-pmd  safe                       safe                      safe
+modern                arm64     the 2022 IPI        safe                       safe                      safe
+modern                arm64     recheck-pmd + IPI   gup-write-reaches-mapping  safe                      safe
+modern                arm64     walker:recheck-pte  safe                       write-ref-after-mprotect  safe
+modern                arm64     speculative-ref     safe                       safe                      get_page-on-free-page
+====================  ========  ==================  =========================  ========================  ======================
+
+("the 2022 IPI" is collapse:tlb_remove_table_sync_one; "recheck-pmd + IPI"
+removes both.)
+
+gup-vs-collapse: on x86-64 the flush IPI of pmdp_collapse_flush() is held
+off by the IRQs-off walker in every era, so the walker's reference is visible
+to __collapse_huge_page_isolate(), which refuses the page. Where the flush is
+broadcast, nothing waits for the walker before 2022: the 2014 walker re-reads
+the pte, which the collapse clears only after it has checked the refcount, so
+its reference pins a page that is then copied and freed under the user, and
+the user's write is lost (the bug 70cbc3cc78a9 fixed; arm-rfc-2013 loses the
+write the same way or takes get_page() on the freed page). Today either fix
+alone is enough: the pmd re-check after the reference, or the
+tlb_remove_table_sync_one() IPI after the flush. powerpc's own
+pmdp_collapse_flush() (hash MMU, which serialises against lockless lookups
+with an IPI) is not modelled: the powerpc rows use the generic one.
+
+gup-vs-mprotect: needs the pte re-check where the flush is broadcast; with
+an IPI flush the IRQs-off region is enough. The huge-pmd variant
+(``huge=True``) has the same verdicts.
+
+gup-hugetlb-vs-munmap: the walker's huge-pmd path is the protection
+(speculative reference, or IRQs off against the IPI flush); the pmd
+re-check is not needed here because munmap frees the page only after the
+flush, and a reference taken before the free keeps the page alive for a GUP
+call that overlapped the munmap.
 """
 
 from __future__ import annotations
 
 from ..kernel import Kernel, get_design
-from ..kernel.gup import (__get_user_pages_fast, pin_user_pages_fast, put_user_pages,
-                          unpin_user_pages)
-from ..kernel.invariants import refcount_balanced
+from ..kernel.gup import (
+    __get_user_pages_fast,
+    pin_user_pages_fast,
+    put_user_pages,
+    unpin_user_pages,
+)
 from ..kernel.hugetlb import map_hugetlb_page
+from ..kernel.invariants import refcount_balanced
+from ..kernel.khugepaged import collapse_huge_page, prepare_hugepage
 from ..kernel.mmops import munmap
 from ..kernel.mprotect import mprotect
-from ..kernel.khugepaged import collapse_huge_page, prepare_hugepage
 from ..kernel.pagetable import PAGE_SIZE
 from ..ops import Assert, Load, Rmw, Store
 from ..spec import Invariant, ThreadSpec, make_violation, scenario
@@ -259,6 +306,16 @@ def gup_vs_mprotect(arch="arm64", design="modern", ptrs=2, pages=1, pin=False, h
     return k.program(threads, [refcount_balanced(k)])
 
 
-__all__ = ["MPROTECT_RETURNED", "watch_references", "gup_vs_mprotect_thread",
-           "mprotect_thread", "gup_vs_mprotect", "GUP_MARK", "gup_writer", "mapped_pfn", "gup_write_reaches_mapping",
-           "gup_vs_collapse", "gup_hugetlb_vs_munmap"]
+__all__ = [
+    "GUP_MARK",
+    "MPROTECT_RETURNED",
+    "gup_hugetlb_vs_munmap",
+    "gup_vs_collapse",
+    "gup_vs_mprotect",
+    "gup_vs_mprotect_thread",
+    "gup_write_reaches_mapping",
+    "gup_writer",
+    "mapped_pfn",
+    "mprotect_thread",
+    "watch_references",
+]
