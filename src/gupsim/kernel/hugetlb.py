@@ -13,8 +13,8 @@ by one huge pmd: no deposited pte table, never split. The functions:
   hugetlb_follow_page_mask() in v6.5): under the page-table lock, an absent
   or (for FOLL_WRITE) read-only entry needs a fault; otherwise take the
   reference try_grab_page() takes (gup/slow.py ``_grab``) on the sub-page.
-* unmap_hugepage_range() -> __unmap_hugepage_range() (mmu_gather since
-  v3.5, commit 24669e58477e): under the page-table lock
+* unmap_hugepage_range() -> __unmap_hugepage_range() (with an mmu_gather
+  since v3.5): under the page-table lock
   huge_ptep_get_and_clear(), page_remove_rmap(), tlb_remove_page(); the
   page is freed only after the TLB flush of tlb_finish_mmu().
 
@@ -30,8 +30,10 @@ the free list is one cell holding a tuple of free heads, filled at setup
 (``reserve_huge_pages``); a freed huge page is not put back on the list
 (frames are not reused within an execution, see core.py); the pmd table
 holding the huge entries is never freed (the VMA never covers a whole pud);
-tail references are counted as for a THP of the design's era (before v3.13,
-commit 27c73ae75977, hugetlbfs tails were refcounted like THP tails).
+tail references are counted as for a THP of the design's era (hugetlbfs
+tails were refcounted like THP tails until v3.13, "mm: hugetlbfs: fix
+hugetlbfs optimization", which drops the tail _mapcount pins for them; the
+pins balance either way).
 """
 
 from __future__ import annotations

@@ -6,8 +6,11 @@ __collapse_huge_page_isolate(), __collapse_huge_page_copy() and
 pmdp_collapse_flush(). The same steps in every era:
 
 1. mmap_sem for writing (no fault, no GUP slow path, no munmap can run);
-2. under the pmd lock, pmdp_collapse_flush(): clear the pmd that points at
-   the pte table, then flush the TLB (x86: an IPI that waits for every CPU);
+2. under the pmd lock, pmdp_collapse_flush() (pmdp_clear_flush() until
+   2015): clear the pmd that points at the pte table, then flush the TLB
+   (x86: an IPI that waits for every CPU). Until 2022 the kernel's comment
+   there said that GUP-fast could no longer run after it -- true only where
+   the flush is an IPI that IRQs-off walkers hold off;
 3. tlb_remove_table_sync_one() (commit 2ba99c5e0881, Jann Horn, 2022): on
    RCU-table-free arches the flush does not interrupt anybody, so a dummy IPI
    now waits for GUP-fast walkers that read the old pmd (protection

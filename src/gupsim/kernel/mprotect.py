@@ -11,8 +11,9 @@ VMAs, 2013 to today:
   ptep_modify_prot_start() (get-and-clear: the pte is none meanwhile) then
   ptep_modify_prot_commit() with pte_modify(): write-protect for PROT_READ;
   for PROT_WRITE a private anonymous pte stays read-only (the next write
-  fault reuses the page) except, since v6.0 (commit 64fe24a3e05e, David
-  Hildenbrand, 2022: MM_CP_TRY_CHANGE_WRITABLE), a dirty pte of an
+  fault reuses the page) except, since v6.0 ("mm/mprotect: try avoiding
+  write faults for exclusive anonymous pages when changing protection",
+  David Hildenbrand, 2022: MM_CP_TRY_CHANGE_WRITABLE), a dirty pte of an
   exclusively mapped anonymous page, which is made writable at once;
 * change_huge_pmd(): the same for a huge pmd (hugetlb_change_protection()
   for hugetlbfs, which never makes the entry writable);
@@ -48,7 +49,10 @@ MM_CP_TRY_CHANGE_WRITABLE_ERA = 2022
 def pte_modify(k, v, write: bool):
     """pte_modify()/pmd_modify() for the two protections: only the write bit
     changes (pfn, dirty, young and special are kept)."""
-    return k.enc._set(v, "write", write)
+    enc = k.enc
+    flags = {name: enc.flag(v, name) for name in enc.bit}
+    flags["write"] = write
+    return enc.mk(enc.pfn(v), **flags)
 
 
 def _try_change_writable(k, vma, write):

@@ -210,9 +210,9 @@ mprotect() has returned, i.e. after its flush_tlb_range()."""
 
 class watch_references:
     """``yield from watch_references(k, body, done_cell)`` runs the GUP generator
-    ``body`` and reads ``done_cell`` just before each reference it takes on a
-    page (a count increment); ``late`` collects the count cells incremented
-    after ``done_cell`` was set. Reading just before the increment is sound and
+    ``body`` and reads ``done_cell`` just before the reference it takes on a
+    page (the first increment of the page's count); ``late`` collects the
+    count cells first incremented after ``done_cell`` was set. Reading just before the increment is sound and
     complete for "the reference was taken after the event": the event can
     always be scheduled before the read.
 
@@ -223,6 +223,7 @@ class watch_references:
     def __init__(self, k, body, done_cell):
         self.k, self.body, self.done_cell = k, body, done_cell
         self.late: set[str] = set()
+        self.seen: set[str] = set()
         self.pending = None
 
     @property
@@ -251,7 +252,9 @@ class watch_references:
             return op
         op = self.body.send(value)
         if isinstance(op, Rmw) and op.cell.endswith(self.k.COUNT) \
-                and op.kind in ("add", "add_unless"):
+                and op.kind in ("add", "add_unless") and op.cell not in self.seen:
+            # The first increment is the reference; FOLL_PIN's bias comes after.
+            self.seen.add(op.cell)
             self.pending = op
             return Load(self.done_cell)
         return op
