@@ -14,6 +14,9 @@ SAFE = "safe"
 # violated, or "safe".
 TABLE = {
     ("x86-2008", "x86-64", ""): (SAFE, SAFE, SAFE),
+    ("x86-2008", "x86-64", "tlb:flush-ipi"): ("gup-write-reaches-mapping",
+                                              "write-ref-after-mprotect",
+                                              "get_page-on-free-page"),
     ("arm-rfc-2013", "arm64", ""): ("gup-write-reaches-mapping", "write-ref-after-mprotect",
                                     "get_page-on-free-page"),
     ("readers-counter-2013", "arm64", ""): ("gup-write-reaches-mapping",
@@ -27,6 +30,8 @@ TABLE = {
     ("modern", "arm64", ""): (SAFE, SAFE, SAFE),
     ("modern", "powerpc", ""): (SAFE, SAFE, SAFE),
     ("modern", "x86-64", COLLAPSE_FIX): (SAFE, SAFE, SAFE),
+    ("modern", "x86-64", "tlb:flush-ipi," + COLLAPSE_FIX): ("gup-write-reaches-mapping",
+                                                            SAFE, SAFE),
     ("modern", "arm64", "walker:recheck-pmd"): (SAFE, SAFE, SAFE),
     ("modern", "arm64", "collapse:tlb_remove_table_sync_one"): (SAFE, SAFE, SAFE),
     ("modern", "arm64", COLLAPSE_FIX): ("gup-write-reaches-mapping", SAFE, SAFE),

@@ -28,14 +28,18 @@ in tests/kernel/test_huge_scenarios.py:
 design                arch      without             gup-vs-collapse            gup-vs-mprotect           gup-hugetlb-vs-munmap
 ====================  ========  ==================  =========================  ========================  ======================
 x86-2008              x86-64                        safe                       safe                      safe
+x86-2008              x86-64    tlb:flush-ipi       gup-write-reaches-mapping  write-ref-after-mprotect  get_page-on-free-page
 arm-rfc-2013          arm64                         gup-write-reaches-mapping  write-ref-after-mprotect  get_page-on-free-page
 readers-counter-2013  arm64                         gup-write-reaches-mapping  write-ref-after-mprotect  get_page-on-free-page
 powerpc-2008          powerpc                       gup-write-reaches-mapping  safe                      safe
 generic-rcu-2014      x86-64                        safe                       safe                      safe
 generic-rcu-2014      arm64                         gup-write-reaches-mapping  safe                      safe
 generic-rcu-2014      powerpc                       gup-write-reaches-mapping  safe                      safe
-modern                x86-64/arm64/powerpc          safe                       safe                      safe
+modern                x86-64                        safe                       safe                      safe
+modern                arm64                         safe                       safe                      safe
+modern                powerpc                       safe                       safe                      safe
 modern                x86-64    recheck-pmd + IPI   safe                       safe                      safe
+modern                x86-64    ... + tlb:flush-ipi gup-write-reaches-mapping  safe                      safe
 modern                arm64     walker:recheck-pmd  safe                       safe                      safe
 modern                arm64     the 2022 IPI        safe                       safe                      safe
 modern                arm64     recheck-pmd + IPI   gup-write-reaches-mapping  safe                      safe
@@ -44,7 +48,7 @@ modern                arm64     speculative-ref     safe                       s
 ====================  ========  ==================  =========================  ========================  ======================
 
 ("the 2022 IPI" is collapse:tlb_remove_table_sync_one; "recheck-pmd + IPI"
-removes both.)
+removes both; "... + tlb:flush-ipi" removes tlb:flush-ipi as well.)
 
 gup-vs-collapse: on x86-64 the flush IPI of pmdp_collapse_flush() is held
 off by the IRQs-off walker in every era, so the walker's reference is visible
