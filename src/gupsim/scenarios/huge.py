@@ -39,7 +39,7 @@ modern                x86-64                        safe                       s
 modern                arm64                         safe                       safe                      safe
 modern                powerpc                       safe                       safe                      safe
 modern                x86-64    recheck-pmd + IPI   safe                       safe                      safe
-modern                x86-64    ... + tlb:flush-ipi gup-write-reaches-mapping  safe                      safe
+modern                x86-64    both + flush-ipi    gup-write-reaches-mapping  safe                      safe
 modern                arm64     walker:recheck-pmd  safe                       safe                      safe
 modern                arm64     the 2022 IPI        safe                       safe                      safe
 modern                arm64     recheck-pmd + IPI   gup-write-reaches-mapping  safe                      safe
@@ -48,7 +48,7 @@ modern                arm64     speculative-ref     safe                       s
 ====================  ========  ==================  =========================  ========================  ======================
 
 ("the 2022 IPI" is collapse:tlb_remove_table_sync_one; "recheck-pmd + IPI"
-removes both; "... + tlb:flush-ipi" removes tlb:flush-ipi as well.)
+removes both; "both + flush-ipi" removes tlb:flush-ipi as well.)
 
 gup-vs-collapse: on x86-64 the flush IPI of pmdp_collapse_flush() is held
 off by the IRQs-off walker in every era, so the walker's reference is visible
