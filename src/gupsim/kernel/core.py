@@ -227,13 +227,7 @@ class Kernel:
         assert self.arch.has_thp, f"{self.arch.name} has no THP"
         assert addr % self.geo.size("pmd") == 0, hex(addr)
         nr = self.geo.hpage_pmd_nr
-        head = self.alloc_pages(nr)
-        for p in range(head + 1, head + nr):
-            self.memory[self.head(p)] = head
-        self.memory[self.compound_lock(head)] = 0
-        self.large_folios.add(head)
-        if not self.design.thp_refcount_2013:
-            self.memory[f"page[{head}]._pincount"] = 0
+        head = self.prep_compound_page(nr)
         self.memory[self.count(head)] = 1
         self.memory[self.mapcount(head)] = 0
         t, i = self.pmd_slot(mm, addr)
@@ -274,6 +268,30 @@ class Kernel:
 
     def data_pages(self) -> list[int]:
         return sorted(p for p, k in self.page_kind.items() if k == "data")
+
+    # --- compound pages and hugetlbfs (setup) -----------------------------------
+    def prep_compound_page(self, nr: int) -> int:
+        """``nr`` contiguous free frames made one compound page (prep_compound_page:
+        tails point at the head; _pincount from 2016). Returns the head pfn."""
+        head = self.alloc_pages(nr)
+        for p in range(head + 1, head + nr):
+            self.memory[self.head(p)] = head
+        self.memory[self.compound_lock(head)] = 0
+        self.large_folios.add(head)
+        if not self.design.thp_refcount_2013:
+            self.memory[f"page[{head}]._pincount"] = 0
+        return head
+
+    def add_hugetlb_vma(self, mm: MmStruct, start: int, end: int, write: bool = True) -> Vma:
+        """A MAP_PRIVATE hugetlbfs VMA (huge pages of the pmd size); see hugetlb.py."""
+        assert start % self.geo.size("pmd") == 0 and end % self.geo.size("pmd") == 0
+        v = Vma(mm.id, len(mm.vmas), start, end, write, hugetlb=True)
+        mm.vmas.append(v)
+        self.memory[v.cell] = True
+        self.memory[v.vm_write] = write
+        for addr in range(start, end, self.geo.size("pmd")):
+            self.pmd_slot(mm, addr)
+        return v
 
 
 def snapshot(k: Kernel, mem) -> dict:

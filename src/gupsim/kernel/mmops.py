@@ -26,6 +26,7 @@ from __future__ import annotations
 from ..ops import Note, Rmw, Store
 from .cpu import flush_tlb_range
 from .gup.slow import find_vma, handle_mm_fault
+from .hugetlb import unmap_hugetlb_region
 from .mm import EFAULT, down_read, down_write, spin_lock, spin_unlock, up_read, up_write
 from .page import free_page, get_page, page_ref_freeze, put_page
 from .pagetable import PAGE_SIZE, read_entry, write_entry, xchg_entry
@@ -91,7 +92,12 @@ def munmap(k, t, start, length):
     for vma in mm.vmas:
         if start <= vma.start and vma.end <= end:
             yield Store(vma.cell, False)       # detach_vmas_to_be_unmapped
-    yield from unmap_region(k, t, start, end)
+    if any(v.hugetlb and start <= v.start and v.end <= end for v in mm.vmas):
+        # unmap_single_vma() -> __unmap_hugepage_range_final() (hugetlb.py).
+        # MODEL: a range with hugetlb VMAs holds only hugetlb VMAs.
+        yield from unmap_hugetlb_region(k, t, start, end)
+    else:
+        yield from unmap_region(k, t, start, end)
     yield from up_write(mm.mmap_sem)
     return 0
 

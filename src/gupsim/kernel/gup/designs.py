@@ -30,6 +30,9 @@ table:rcu-free                 tlb_remove_table(): page-table pages freed after
 walker:gup_get_pte             split-entry arches: read a pte low, rmb, high,
                                rmb, low again (x86 gup_get_pte, 2008)
 walker:pmdp_get_lockless       the same for the pmd (mm/gup.c, 2020)
+collapse:tlb_remove_table_     khugepaged: the dummy IPI after
+sync_one                       pmdp_collapse_flush() on RCU-table-free arches
+                               (commit 2ba99c5e0881, 2022)
 =============================  ===============================================
 
 Deriving a design takes a line or two::
@@ -55,7 +58,7 @@ PROTECTIONS = (
     "reader:readers-count", "reader:smp_mb__after_atomic",
     "reader:smp_mb__before_atomic", "splitter:smp_mb", "splitter:wait-readers",
     "split:ipi", "tlb:flush-ipi", "table:rcu-free", "walker:gup_get_pte",
-    "walker:pmdp_get_lockless",
+    "walker:pmdp_get_lockless", "collapse:tlb_remove_table_sync_one",
 )
 
 WALKERS = ("x86", "generic", "folio")
@@ -152,7 +155,8 @@ DESIGNS: dict[str, Design] = {d.name: d for d in (
     Design("modern", "folio", 2024,
            ("walker:irqs-off", "walker:speculative-ref", "walker:recheck-folio",
             "walker:recheck-pte", "walker:recheck-pmd", "table:rcu-free",
-            "walker:gup_get_pte", "walker:pmdp_get_lockless") + _FLUSH,
+            "walker:gup_get_pte", "walker:pmdp_get_lockless",
+            "collapse:tlb_remove_table_sync_one") + _FLUSH,
            "mm/gup.c today: try_grab_folio_fast() with the folio recheck, pmd and "
            "pte rechecks, refcount-freezing THP split, RCU table freeing",
            requires_pte_special=True),
