@@ -191,9 +191,8 @@ def scenario_values(sc, params, arch=None, design=None, cpus=None) -> dict[str, 
         if values["arch"] not in ARCHES:
             raise UnknownName("arch", values["arch"], ARCHES)
     if "design" in values:
-        from .kernel import DESIGNS
-        if values["design"] not in DESIGNS:
-            raise UnknownName("design", values["design"], DESIGNS)
+        from .kernel import get_design
+        get_design(values["design"])     # a name, or a derived one (NAME-without-P)
     return values
 
 
@@ -527,12 +526,11 @@ def ablate(scenario, design, arch, memory_models, max_seconds, as_json):
 
     Exit 1 when the full design itself is not safe, 0 otherwise."""
     from .check.memory import MODELS
-    from .kernel import ARCHES, DESIGNS
+    from .kernel import ARCHES, get_design
     from .matrix import ablate as run_ablate
     from .report.matrix import ablation_table
     load_scenarios()
-    if design not in DESIGNS:
-        raise UnknownName("design", design, DESIGNS)
+    get_design(design)
     if arch is not None and arch not in ARCHES:
         raise UnknownName("arch", arch, ARCHES)
     rows = run_ablate(scenario, design, arch, _csv("--memory-models", memory_models, MODELS),

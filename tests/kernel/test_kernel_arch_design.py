@@ -107,3 +107,16 @@ def test_setup_builds_tables_and_counts():
     head = k2.map_thp(mm2, 0)
     assert [k2.memory[k2.head(head + i)] for i in range(4)] == [None, head, head, head]
     assert k2.memory[k2.count(head)] == 1 and k2.COUNT == "_refcount"
+
+
+def test_derived_design_names_read_back_as_the_design_they_name():
+    from gupsim.errors import UnknownName
+    base = get_design("arm-rfc-2013")
+    d = base.with_("table:rcu-free", "walker:recheck-pte").without("walker:irqs-off")
+    assert get_design(d.name) == d
+    assert get_design("modern-without-walker:recheck-pte") == \
+        get_design("modern").without("walker:recheck-pte")
+    for bad in ("modrn-without-walker:irqs-off", "modern-without-walker:bogus",
+                "modern+walker:bogus", "modern-"):
+        with pytest.raises(UnknownName):
+            get_design(bad)

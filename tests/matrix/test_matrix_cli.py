@@ -91,3 +91,15 @@ def test_ablate_marks_protections_the_arch_makes_inert_as_na():
     rows = {x["protection"]: x for x in json.loads(r.stdout)}
     assert rows["tlb:flush-ipi"]["verdict"] != "n/a"
     assert rows["walker:pmdp_get_lockless"]["necessary"] is True
+
+
+def test_a_derived_design_name_is_accepted_and_replays():
+    d = "generic-rcu-2014-without-walker:speculative-ref"
+    r = run("explain", "gup-vs-munmap", "--design", d)
+    assert r.exit_code == 1
+    replay = r.stdout.strip().splitlines()[-1].removeprefix("replay: gupsim ")
+    import shlex
+    again = run(*shlex.split(replay))
+    assert again.exit_code == 1 and "get_page-on-free-page" in again.stdout
+    bad = run("check", "gup-vs-munmap", "--design", "modern-without-walker:bogus")
+    assert bad.exit_code == 2 and "walker:bogus" in bad.stderr

@@ -1,10 +1,9 @@
 """Huge-page scenarios: khugepaged collapse, mprotect and hugetlbfs munmap vs GUP-fast.
 
 Each runs a write GUP-fast (one call, one page by default) on cpu0 against one
-mm operation on cpu1, with 2 entries per pte table; ``without`` ablates
-protections of the design (comma-separated), e.g.
-``gupsim explain gup-vs-collapse --arch arm64 --design modern
---param without=walker:recheck-pmd,collapse:tlb_remove_table_sync_one``.
+mm operation on cpu1, with 2 entries per pte table. An ablated design is
+named like any other, e.g. ``gupsim explain gup-vs-collapse --arch arm64
+--design modern-without-walker:recheck-pmd+collapse:tlb_remove_table_sync_one``.
 
 Properties:
 
@@ -76,7 +75,7 @@ call that overlapped the munmap.
 
 from __future__ import annotations
 
-from ..kernel import Kernel, get_design
+from ..kernel import Kernel
 from ..kernel.gup import (
     __get_user_pages_fast,
     pin_user_pages_fast,
@@ -93,8 +92,7 @@ from ..ops import Assert, Load, Rmw, Store
 from ..spec import Invariant, ThreadSpec, make_violation, scenario
 from .gup import _DOCS
 
-_HUGE_DOCS = dict({k: v for k, v in _DOCS.items() if k in ("arch", "design", "ptrs", "pin")},
-                  without="protections of the design to ablate, comma-separated")
+_HUGE_DOCS = {k: v for k, v in _DOCS.items() if k in ("arch", "design", "ptrs", "pin")}
 
 GUP_MARK = "written through the GUP reference"
 """The value the GUP user stores through each page it got (a device's DMA)."""
@@ -156,17 +154,15 @@ def gup_write_reaches_mapping(k, mm, thread, start) -> Invariant:
     return Invariant("gup-write-reaches-mapping", check, when="end")
 
 
-def _boot_mm(arch, design, ptrs, without=""):
-    """Two CPUs and one mm; ``without`` ablates protections of the design."""
-    if without:
-        design = get_design(design).without(*without.split(","))
+def _boot_mm(arch, design, ptrs):
+    """Two CPUs and one mm."""
     k = Kernel(arch, design, cpus=2, ptrs_per_pte=ptrs)
     k.new_mm()
     return k
 
 
-def _boot(arch, design, ptrs, without=""):
-    k = _boot_mm(arch, design, ptrs, without)
+def _boot(arch, design, ptrs):
+    k = _boot_mm(arch, design, ptrs)
     mm = k.mms[0]
     k.add_vma(mm, 0, k.geo.size("pmd"))
     return k, mm
@@ -174,11 +170,11 @@ def _boot(arch, design, ptrs, without=""):
 
 @scenario("gup-vs-collapse", tags=("gup", "thp", "khugepaged"),
           index="index of the small page the GUP call asks for", **_HUGE_DOCS)
-def gup_vs_collapse(arch="arm64", design="modern", ptrs=2, index=0, pin=False, without=""):
+def gup_vs_collapse(arch="arm64", design="modern", ptrs=2, index=0, pin=False):
     """Write GUP-fast on one small page on cpu0 while khugepaged collapses its
     pmd range into a huge page on cpu1. Bugs show as a reference on a freed
     page or as a GUP write lost in a page the collapse replaced."""
-    k, mm = _boot(arch, design, ptrs, without)
+    k, mm = _boot(arch, design, ptrs)
     for j in range(ptrs):
         k.map_page(mm, j * PAGE_SIZE)
     hpage = prepare_hugepage(k)
@@ -192,12 +188,11 @@ def gup_vs_collapse(arch="arm64", design="modern", ptrs=2, index=0, pin=False, w
 
 @scenario("gup-hugetlb-vs-munmap", tags=("gup", "hugetlb", "munmap"),
           pages="pages per GUP call (sub-pages of the huge page)", **_HUGE_DOCS)
-def gup_hugetlb_vs_munmap(arch="arm64", design="modern", ptrs=2, pages=1, pin=False,
-                          without=""):
+def gup_hugetlb_vs_munmap(arch="arm64", design="modern", ptrs=2, pages=1, pin=False):
     """Write GUP-fast on a private hugetlbfs page on cpu0 while cpu1 munmaps the
     VMA (unmap_hugepage_range, then free the huge page after the flush). Bugs
     show as a reference taken on a freed huge page."""
-    k = _boot_mm(arch, design, ptrs, without)
+    k = _boot_mm(arch, design, ptrs)
     mm = k.mms[0]
     k.add_hugetlb_vma(mm, 0, k.geo.size("pmd"))
     map_hugetlb_page(k, mm, 0)
@@ -293,13 +288,12 @@ def mprotect_thread(k, t, start, length, write):
 
 @scenario("gup-vs-mprotect", tags=("gup", "mprotect"), huge="map the range with a THP",
           pages="pages per GUP call", **_HUGE_DOCS)
-def gup_vs_mprotect(arch="arm64", design="modern", ptrs=2, pages=1, pin=False, huge=False,
-                    without=""):
+def gup_vs_mprotect(arch="arm64", design="modern", ptrs=2, pages=1, pin=False, huge=False):
     """Write GUP-fast on cpu0 while cpu1 runs mprotect(PROT_READ) on the range.
     A write reference taken from the old writable pte is allowed while the two
     calls overlap; one taken after mprotect() returned (so after its TLB
     flush) is the bug: the walker acted on an entry the flush had revoked."""
-    k, mm = _boot(arch, design, ptrs, without)
+    k, mm = _boot(arch, design, ptrs)
     if huge:
         k.map_thp(mm, 0)
     else:

@@ -166,12 +166,27 @@ DESIGNS: dict[str, Design] = {d.name: d for d in (
 
 
 def get_design(name: "str | Design") -> Design:
-    """The design called ``name`` (a ``Design`` is returned as is)."""
+    """The design called ``name`` (a ``Design`` is returned as is).
+
+    Derived names read back as what they name: ``modern-without-walker:recheck-pte``
+    is ``get_design("modern").without("walker:recheck-pte")`` and
+    ``arm-rfc-2013+table:rcu-free`` is ``...with_("table:rcu-free")`` (several
+    protections joined by ``+``), so a counterexample of an ablated design
+    replays from its command line."""
     if isinstance(name, Design):
         return name
-    if name not in DESIGNS:
+    if name in DESIGNS:
+        return DESIGNS[name]
+    base, _, removed = name.partition("-without-")
+    base, *added = base.split("+")
+    if base not in DESIGNS or (not added and not removed):
         raise UnknownName("design", name, DESIGNS)
-    return DESIGNS[name]
+    d = DESIGNS[base]
+    if added:
+        d = d.with_(*added)
+    if removed:
+        d = d.without(*removed.split("+"))
+    return d
 
 
 __all__ = ["Design", "DESIGNS", "PROTECTIONS", "WALKERS", "get_design"]
