@@ -485,8 +485,9 @@ def _csv(option: str, value: str | None, known) -> list[str] | None:
 @click.option("--designs", metavar="D1,D2", help="Designs (default: every design).")
 @click.option("--arches", metavar="A1,A2", help="Architectures (default: every arch).")
 @click.option("--scenarios", metavar="S1,S2",
-              help="Hazards (default: gup-vs-thp-split, gup-vs-munmap, gup-vs-reclaim, "
-                   "futex-thp-tail).")
+              help="Hazards (default: the thread's four, gup-vs-thp-split, gup-vs-munmap, "
+                   "gup-vs-reclaim, futex-thp-tail; any kernel scenario taking an arch "
+                   "and a design, see `gupsim list scenarios`).")
 @click.option("--memory-models", metavar="M1,M2",
               help="default (the arch's model where the checker has it, else sc), sc, tso; "
                    "several run each cell under each.")
@@ -499,10 +500,11 @@ def matrix(designs, arches, scenarios, memory_models, max_seconds, as_json):
     Exit 1 when any cell is a violation or livelock, 0 otherwise."""
     from .check.memory import MODELS
     from .kernel import ARCHES, DESIGNS
-    from .matrix import HAZARDS, run_matrix
+    from .matrix import known_hazards, run_matrix
     from .report.matrix import matrix_table
+    load_scenarios()
     cells = run_matrix(_csv("--designs", designs, DESIGNS), _csv("--arches", arches, ARCHES),
-                       _csv("--scenarios", scenarios, HAZARDS),
+                       _csv("--scenarios", scenarios, known_hazards()),
                        _csv("--memory-models", memory_models, ("default",) + tuple(MODELS)),
                        budget=max_seconds)
     rows = [c.to_json() for c in cells]

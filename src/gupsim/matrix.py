@@ -86,10 +86,23 @@ def memory_model_for(arch: str, choice: str = "default") -> str:
     return model if model in MODELS else "sc"
 
 
+def known_hazards() -> tuple[str, ...]:
+    """The seed's hazards (the default rows), then every other registered
+    scenario that takes an ``arch`` and a ``design``."""
+    extra = sorted(n for n, sc in _scenarios().items() if n not in HAZARDS
+                   and {"arch", "design"} <= {p.name for p in sc.params})
+    return HAZARDS + tuple(extra)
+
+
+def needs_huge_pages(scenario: str) -> bool:
+    tags = set(getattr(_scenarios().get(scenario), "tags", ()) or ())
+    return scenario in THP_HAZARDS or bool(tags & {"thp", "hugetlb"})
+
+
 def not_applicable(design: str, arch: str, scenario: str) -> str | None:
     """Why the cell is n/a (see the module docstring), or None."""
     a, d = get_arch(arch), get_design(design)
-    if scenario in THP_HAZARDS and not a.has_thp:
+    if needs_huge_pages(scenario) and not a.has_thp:
         return f"{arch} has no THP"
     applies = APPLIES.get(d.name)
     if applies is not None and a.name not in applies:
@@ -185,7 +198,8 @@ def run_matrix(designs=None, arches=None, scenarios=None, memory_models=None,
     """Every (design, arch, scenario, memory model) cell, in the given orders."""
     designs = _names("design", designs, tuple(DESIGNS))
     arches = _names("arch", arches, tuple(ARCHES))
-    scenarios = _names("hazard", scenarios, HAZARDS)
+    scenarios = list(scenarios) if scenarios else list(HAZARDS)
+    _names("hazard", scenarios, known_hazards())
     models = _names("memory model", memory_models, ("default",) + tuple(MODELS)) \
         if memory_models else ["default"]
     cells = []
@@ -343,6 +357,6 @@ def traced_run(factory, schedule: str, memory_model: str):
     return trace, stacks
 
 
-__all__ = ["HAZARDS", "APPLIES", "VERDICTS", "Cell", "Ablation", "Counterexample",
+__all__ = ["known_hazards", "needs_huge_pages", "HAZARDS", "APPLIES", "VERDICTS", "Cell", "Ablation", "Counterexample",
            "run_matrix", "run_cell", "check_cell", "ablate", "counterexample",
            "traced_run", "not_applicable", "memory_model_for", "short_invariant"]

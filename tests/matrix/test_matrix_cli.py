@@ -103,3 +103,15 @@ def test_a_derived_design_name_is_accepted_and_replays():
     assert again.exit_code == 1 and "get_page-on-free-page" in again.stdout
     bad = run("check", "gup-vs-munmap", "--design", "modern-without-walker:bogus")
     assert bad.exit_code == 2 and "walker:bogus" in bad.stderr
+
+
+def test_matrix_takes_any_kernel_scenario_as_a_hazard():
+    r = run("matrix", "--scenarios", "gup-vs-collapse", "--designs", "generic-rcu-2014,modern",
+            "--arches", "arm64,arm", "--json")
+    cells = {(c["design"], c["arch"]): c for c in json.loads(r.stdout)}
+    assert r.exit_code == 1
+    assert cells["generic-rcu-2014", "arm64"]["invariant"] == "gup-write-reaches-mapping"
+    assert cells["modern", "arm64"]["verdict"] == "safe"
+    assert cells["modern", "arm"]["verdict"] == "n/a"          # no huge pages
+    bad = run("matrix", "--scenarios", "bench/readers")
+    assert bad.exit_code == 2 and "bench/readers" in bad.stderr
