@@ -120,3 +120,25 @@ def test_derived_design_names_read_back_as_the_design_they_name():
                 "modern+walker:bogus", "modern-"):
         with pytest.raises(UnknownName):
             get_design(bad)
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHES))
+def test_offset_walk_reaches_the_pte_the_setup_wrote(arch):
+    from gupsim.kernel.pagetable import (PAGE_SIZE, pgd_offset, pmd_offset, pte_offset_map,
+                                         pud_offset)
+    k = Kernel(arch, "modern", cpus=1, ptrs_per_pte=4)
+    mm = k.new_mm()
+    k.add_vma(mm, 0, k.geo.task_size)
+    addr = k.geo.task_size - 3 * PAGE_SIZE          # the last pgd entry, a middle pte
+    pfn = k.map_page(mm, addr)
+    table, i = pgd_offset(k, mm, addr)
+    entry = k.get_entry(table, i)
+    for level, offset in (("pud", pud_offset), ("pmd", pmd_offset)):
+        if not k.geo.folded(level):
+            assert k.enc.pmd_present(entry) and not k.enc.pmd_none(entry)
+            table, i = offset(k, entry, addr)
+            entry = k.get_entry(table, i)
+    table, i = pte_offset_map(k, entry, addr)
+    assert table.level == "pte" and i == k.geo.index("pte", addr)
+    assert k.enc.pte_pfn(k.get_entry(table, i)) == pfn
+    assert pte_offset_map(k, k.get_entry(table, i), addr)[0] is None   # a leaf is no table

@@ -232,6 +232,11 @@ class Encoding:
 
     pmd_pfn = pfn
 
+    # The upper levels test entries the way the pmd level does (a pointer to a
+    # table, or none); pud leaves (1G pages) are not modelled.
+    pgd_none = pud_none = pmd_none
+    pgd_present = pud_present = pmd_present
+
     def describe(self, v) -> str:
         """A human rendering, e.g. ``pfn 5 [present user write huge]``."""
         if v == POISON or not isinstance(v, int):
@@ -256,7 +261,9 @@ def join_halves(lo, hi):
 
 
 __all__ = ["PAGE_SHIFT", "PAGE_SIZE", "PFN_SHIFT", "POISON", "HALF_SHIFT", "Geometry",
-           "Table", "Encoding", "split_halves", "join_halves"]
+           "Table", "Encoding", "split_halves", "join_halves", "read_entry", "write_entry",
+           "xchg_entry", "lower_table", "pgd_offset", "pud_offset", "pmd_offset",
+           "pte_offset_map"]
 
 
 # --- entry accessors (generators: every call is an interleaving point) -------------
@@ -313,3 +320,29 @@ def lower_table(k, v) -> Table | None:
     """pud_offset()/pmd_offset()/pte_offset_map(): the table an entry points to
     (None when the pfn is not a page-table page, e.g. after a torn read)."""
     return k.tables.get(k.enc.pfn(v))
+
+
+def pgd_offset(k, mm, addr: int) -> tuple[Table, int]:
+    """pgd_offset(mm, addr): the pgd table and the index of addr's entry."""
+    return mm.pgd, k.geo.index("pgd", addr)
+
+
+def _offset(k, entry, level: str, addr: int) -> tuple[Table | None, int]:
+    return lower_table(k, entry), k.geo.index(level, addr)
+
+
+def pud_offset(k, pgd, addr: int) -> tuple[Table | None, int]:
+    """pud_offset(pgdp, addr) given the pgd entry's value: (pud table, index).
+    Where the pud is folded (pgtable-nopud.h) the caller keeps using the pgd."""
+    return _offset(k, pgd, "pud", addr)
+
+
+def pmd_offset(k, pud, addr: int) -> tuple[Table | None, int]:
+    """pmd_offset(pudp, addr) given the pud (or, folded, pgd) entry's value."""
+    return _offset(k, pud, "pmd", addr)
+
+
+def pte_offset_map(k, pmd, addr: int) -> tuple[Table | None, int]:
+    """pte_offset_map(pmdp, addr) given the pmd entry's value: (pte table, index);
+    the table is None when the pmd does not point at a page table."""
+    return _offset(k, pmd, "pte", addr)
