@@ -30,6 +30,10 @@ table:rcu-free                 tlb_remove_table(): page-table pages freed after
 walker:gup_get_pte             split-entry arches: read a pte low, rmb, high,
                                rmb, low again (x86 gup_get_pte, 2008)
 walker:pmdp_get_lockless       the same for the pmd (mm/gup.c, 2020)
+walker:write-protect-seq       FOLL_PIN walkers read mm->write_protect_seq
+                               before and after the walk and give up if a
+                               fork ran (v5.13, commit 57efa1fe5957); fork
+                               writes it around copy_page_range (fork.py)
 =============================  ===============================================
 
 Deriving a design takes a line or two::
@@ -55,7 +59,7 @@ PROTECTIONS = (
     "reader:readers-count", "reader:smp_mb__after_atomic",
     "reader:smp_mb__before_atomic", "splitter:smp_mb", "splitter:wait-readers",
     "split:ipi", "tlb:flush-ipi", "table:rcu-free", "walker:gup_get_pte",
-    "walker:pmdp_get_lockless",
+    "walker:pmdp_get_lockless", "walker:write-protect-seq",
 )
 
 WALKERS = ("x86", "generic", "folio")
@@ -152,9 +156,11 @@ DESIGNS: dict[str, Design] = {d.name: d for d in (
     Design("modern", "folio", 2024,
            ("walker:irqs-off", "walker:speculative-ref", "walker:recheck-folio",
             "walker:recheck-pte", "walker:recheck-pmd", "table:rcu-free",
-            "walker:gup_get_pte", "walker:pmdp_get_lockless") + _FLUSH,
+            "walker:gup_get_pte", "walker:pmdp_get_lockless",
+            "walker:write-protect-seq") + _FLUSH,
            "mm/gup.c today: try_grab_folio_fast() with the folio recheck, pmd and "
-           "pte rechecks, refcount-freezing THP split, RCU table freeing",
+           "pte rechecks, refcount-freezing THP split, RCU table freeing, "
+           "mm->write_protect_seq against fork",
            requires_pte_special=True),
     Design("weak-default", None, 2013, (),
            "mm/util.c weak __get_user_pages_fast() returning 0 (ARM before 2014)"),
