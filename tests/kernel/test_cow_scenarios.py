@@ -58,12 +58,27 @@ def test_gup_vs_fork_before_any_fork_protection_shares_the_pinned_page(strategy)
 @pytest.mark.parametrize("strategy", [DFS, DPOR])
 @pytest.mark.parametrize("mm_era,expected", [
     (None, "safe"),          # 6.12: page_try_dup_anon_rmap -> copy for the child
+    ("5.10", "safe"),        # page_needs_cow_for_dma -> copy for the child
     ("5.9", "safe"),         # early COW of pinned pages (commit 70e806e4e645)
     ("5.8", "violation"),    # fork shares the pinned page
 ])
 def test_fork_after_a_completed_pin(strategy, mm_era, expected):
     res = verdict("gup-vs-fork", strategy, arch="x86-64", design="modern", mm_era=mm_era,
                   ordered=True)
+    assert res.verdict == expected
+    if expected == "violation":
+        assert res.violation.name == "pin-exclusive"
+
+
+@pytest.mark.parametrize("strategy", [DFS, DPOR])
+@pytest.mark.parametrize("design,mm_era,expected", [
+    ("modern", None, "safe"),        # gup_must_unshare -> FAULT_FLAG_UNSHARE
+    ("modern", "5.18", "violation"),  # fork first, then gup_fast pins the shared page
+    (NO_SEQ, None, "violation"),      # pinned between fork's check and its wrprotect
+])
+def test_gup_vs_fork_with_a_read_only_pin(strategy, design, mm_era, expected):
+    res = verdict("gup-vs-fork", strategy, arch="arm64", design=design, mm_era=mm_era,
+                  write=False)
     assert res.verdict == expected
     if expected == "violation":
         assert res.violation.name == "pin-exclusive"

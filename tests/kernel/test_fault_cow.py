@@ -13,7 +13,8 @@ from gupsim.kernel import Kernel
 from gupsim.kernel.fault import ZERO_PFN, mm_version
 from gupsim.kernel.filemap import add_to_page_cache, delete_from_page_cache, find_get_page
 from gupsim.kernel.fork import fork, prepare_child_mm
-from gupsim.kernel.gup import get_user_pages, put_user_pages
+from gupsim.kernel.gup import (get_user_pages, pin_user_pages_fast, put_user_pages,
+                               unpin_user_pages)
 from gupsim.kernel.gup.slow import FOLL_FORCE, FOLL_LONGTERM
 from gupsim.kernel.invariants import refcount_balanced
 from gupsim.kernel.madvise import madvise
@@ -286,3 +287,23 @@ def test_page_cache_lookup_add_and_delete():
     assert (busy, gone, added) == (-17, None, 0)
     assert again == mem["file0.i_pages[0]"] != first
     assert mem[k.mapping(first)] is None and mem[k.count(first)] == 0
+
+
+@pytest.mark.parametrize("mm_era,unshared", [("5.18", False), ("6.12", True)])
+def test_read_pin_after_fork_unshares_the_page_from_v5_19(mm_era, unshared):
+    def body(k, ctx):
+        t, child, pfn = ctx
+        yield from fork(k, t, child)
+        pages = []
+        n = yield from pin_user_pages_fast(k, t, 0, 1, False, pages)
+        yield from unpin_user_pages(k, pages)
+        return n, pages[0], pfn
+
+    (n, pinned, old), k, mem = run_one(_parent_and_child, body, mm_era=mm_era)
+    parent, child = k.mms
+    assert n == 1 and (pinned != old) == unshared
+    assert k.enc.pte_pfn(pte_of(k, mem, child)) == old
+    assert k.enc.pte_pfn(pte_of(k, mem, parent)) == pinned
+    assert not k.enc.pte_write(pte_of(k, mem, parent))      # an unshare, not a write
+    if unshared:
+        assert mem[k.anon_exclusive(pinned)] is True and mem[k.data(pinned)] == "old"

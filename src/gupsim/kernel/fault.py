@@ -164,9 +164,10 @@ def __pte_alloc(k, t, table, i):
     return now
 
 
-def __handle_mm_fault(k, t, vma, addr, write):
+def __handle_mm_fault(k, t, vma, addr, write, unshare=False):
     """The fault at ``addr`` in ``vma``: vm_fault_t bits (VM_FAULT_WRITE when
-    do_wp_page broke COW or reused the page)."""
+    do_wp_page broke COW or reused the page). ``unshare``: FAULT_FLAG_UNSHARE
+    (v5.19), make the anon page exclusive without making the pte writable."""
     table, i, pmd = yield from walk_to_pmd(k, t, addr, "__handle_mm_fault")
     if table is None:
         return VM_FAULT_SIGSEGV
@@ -178,7 +179,7 @@ def __handle_mm_fault(k, t, vma, addr, write):
         return VM_FAULT_SIGSEGV      # MODEL: no huge-pmd fault paths (COW, NUMA)
     ptes = lower_table(k, pmd)
     return (yield from handle_pte_fault(k, t, vma, addr, ptes, k.geo.index("pte", addr),
-                                        write))
+                                        write, unshare))
 
 
 def handle_mm_fault(k, t, vma, addr, write):
@@ -194,20 +195,20 @@ def vm_fault_to_errno(ret):
     return 0
 
 
-def handle_pte_fault(k, t, vma, addr, ptes, j, write):
+def handle_pte_fault(k, t, vma, addr, ptes, j, write, unshare=False):
     enc, lock = k.enc, t.mm.page_table_lock
     pte = yield from read_entry(k, ptes, j, "handle_pte_fault")
     if enc.pte_none(pte):
         if vma.anon:
             return (yield from do_anonymous_page(k, t, vma, addr, ptes, j, write))
         return (yield from do_fault(k, t, vma, addr, ptes, j, write))
-    if not write or enc.pte_write(pte):
+    if not (write or unshare) or enc.pte_write(pte):
         return 0                     # MODEL: no young/dirty updates on access
     yield from spin_lock(lock)
     if pte != (yield from read_entry(k, ptes, j, "handle_pte_fault")):
         yield from spin_unlock(lock)   # !pte_same(): someone else handled it
         return 0
-    return (yield from do_wp_page(k, t, vma, addr, ptes, j, pte))
+    return (yield from do_wp_page(k, t, vma, addr, ptes, j, pte, unshare))
 
 
 def do_anonymous_page(k, t, vma, addr, ptes, j, write):
@@ -280,21 +281,27 @@ def do_shared_fault(k, t, vma, addr, ptes, j):
 
 # --- do_wp_page: a write to a present, read-only pte -------------------------------------
 
-def do_wp_page(k, t, vma, addr, ptes, j, pte):
-    """Called with the page-table lock held and ``pte`` current; drops it."""
+def do_wp_page(k, t, vma, addr, ptes, j, pte, unshare=False):
+    """Called with the page-table lock held and ``pte`` current; drops it.
+    ``unshare`` (a read pin of a shared anon page, v5.19): copy or reuse as
+    for a write, but leave the pte read-only; nothing to do for other pages."""
     enc, lock = k.enc, t.mm.page_table_lock
     pfn = enc.pte_pfn(pte)
-    if enc.pte_special(pte) or pfn == k.zero_pfn:     # vm_normal_page() is NULL
-        yield from spin_unlock(lock)
-        return (yield from wp_page_copy(k, t, vma, addr, ptes, j, pte, None))
-    if (yield from PageAnon(k, pfn)):
-        if (yield from wp_can_reuse_anon_page(k, pfn)):
-            return (yield from wp_page_reuse(k, t, vma, ptes, j, pte))
-    elif vma.shared:
-        return (yield from wp_page_reuse(k, t, vma, ptes, j, pte))   # wp_page_shared
-    yield from get_page(k, pfn)           # old_page stays ours across the copy
+    special = enc.pte_special(pte) or pfn == k.zero_pfn   # vm_normal_page() is NULL
+    if not special and (yield from PageAnon(k, pfn)):
+        reuse = yield from wp_can_reuse_anon_page(k, pfn)
+    else:
+        reuse = vma.shared or unshare   # wp_page_shared; unshare: no anon page, done
+    if reuse:
+        if unshare:
+            yield from spin_unlock(lock)
+            return 0
+        return (yield from wp_page_reuse(k, t, vma, ptes, j, pte))   # or wp_page_shared
+    if not special:
+        yield from get_page(k, pfn)       # old_page stays ours across the copy
     yield from spin_unlock(lock)
-    return (yield from wp_page_copy(k, t, vma, addr, ptes, j, pte, pfn))
+    return (yield from wp_page_copy(k, t, vma, addr, ptes, j, pte,
+                                    None if special else pfn, unshare))
 
 
 def wp_can_reuse_anon_page(k, pfn):
@@ -321,9 +328,10 @@ def wp_page_reuse(k, t, vma, ptes, j, pte):
     return VM_FAULT_WRITE
 
 
-def wp_page_copy(k, t, vma, addr, ptes, j, orig, old):
+def wp_page_copy(k, t, vma, addr, ptes, j, orig, old, unshare=False):
     """Break COW: copy ``old`` (None: the zero page) into a new anon page and
-    install it; the old page loses this mapping and its reference."""
+    install it (read-only and clean for an unshare); the old page loses this
+    mapping and its reference."""
     new = yield from alloc_page(k, t)
     if new is None:
         if old is not None:
@@ -334,7 +342,7 @@ def wp_page_copy(k, t, vma, addr, ptes, j, orig, old):
     else:
         yield from copy_user_highpage(k, new, old)
     yield from prep_new_anon_page(k, new)
-    writable = yield Load(vma.vm_write)
+    writable = not unshare and (yield Load(vma.vm_write))
     lock = t.mm.page_table_lock
     yield from spin_lock(lock)
     copied = orig == (yield from read_entry(k, ptes, j, "wp_page_copy"))
@@ -343,7 +351,7 @@ def wp_page_copy(k, t, vma, addr, ptes, j, orig, old):
         # set_pte_at() the copy. Pairs with: gup_fast (pte read, ref, re-read).
         yield from xchg_entry(k, ptes, j, 0)
         yield from flush_tlb_range(k, t.cpu, addr, addr + PAGE_SIZE)
-        yield from write_entry(k, ptes, j, mk_pte(k, new, writable, True))
+        yield from write_entry(k, ptes, j, mk_pte(k, new, writable, not unshare))
         if old is not None:
             yield Rmw(k.mapcount(old), "sub", 1, order="once")   # page_remove_rmap
     yield from spin_unlock(lock)
@@ -353,7 +361,7 @@ def wp_page_copy(k, t, vma, addr, ptes, j, orig, old):
         yield from put_page(k, new)
     if old is not None:
         yield from put_page(k, old)       # do_wp_page's get_page()
-    return VM_FAULT_WRITE if copied else 0
+    return VM_FAULT_WRITE if copied and not unshare else 0
 
 
 __all__ = ["ZERO_PFN", "VM_FAULT_OOM", "VM_FAULT_SIGBUS", "VM_FAULT_WRITE",

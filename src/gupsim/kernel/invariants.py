@@ -136,9 +136,10 @@ def _mapped_by(k, mem, pfn) -> list[int]:
 def pin_exclusive(k, thread: str, mm) -> Invariant:
     """``pin-exclusive``: a page ``thread`` pinned (FOLL_PIN) for an anonymous
     private mapping of ``mm`` -- and still holds at the end, as a long-term
-    pin (RDMA, vfio, io_uring buffers) does -- is mapped by no other mm: not
-    shared with a fork child, whose or whose parent's next write would COW the
-    pinned page away from one of them. ``results[thread]`` is (nr, pages)."""
+    pin (RDMA, vfio, io_uring buffers) does -- is mapped by no other mm. A
+    page a fork child shares is write-protected in both: the parent's next
+    write fault COWs the parent onto a new page and leaves the pin (and the
+    DMA) on the child's. ``results[thread]`` is (nr, pages)."""
     def check(mem, results):
         r = results.get(thread)
         if not isinstance(r, tuple):
@@ -149,9 +150,9 @@ def pin_exclusive(k, thread: str, mm) -> Invariant:
                 return make_violation(
                     "invariant", "pin-exclusive",
                     f"page {pfn} is pinned (FOLL_PIN) for mm{mm.id}'s private anonymous "
-                    f"mapping but mm{others[0]} maps it too: fork shared a pinned page "
-                    "(PageAnonExclusive lost; the next COW fault separates the pin from "
-                    "the pinner's mapping)",
+                    f"mapping but mm{others[0]} maps it too: fork shared a pinned page, "
+                    "and the next COW fault leaves the pin on a page the pinner no "
+                    "longer maps",
                     {"page": pfn, "pinned_by": f"mm{mm.id}",
                      "also_mapped_by": ", ".join(f"mm{m}" for m in others),
                      k.COUNT: mem.get(k.count(pfn))})

@@ -18,13 +18,16 @@ release of the design's year, see kernel/fault.py) and ``ptrs``.
   child then maps the pinned page. x86's IRQs-off walk does not help: fork's
   flush_tlb_mm comes after the copy. ``ordered=True`` pins first and forks
   afterwards on one CPU: safe from v5.9 (early COW of pinned pages in fork),
-  a violation before.
+  a violation before. ``write=False`` pins read-only: before v5.19 a fork
+  that completes first leaves the page shared and read-only, and gup_fast
+  pins it as it is; from v5.19 gup_must_unshare() sends the pin to the slow
+  path, which unshares the page (FAULT_FLAG_UNSHARE) first.
 
 Verdicts (dfs with preemption_bound=2 and dpor agree; asserted in
 tests/kernel/test_cow_scenarios.py):
 
 ==================  ================================  =========================
-scenario            design / mm era                   x86-64, arm64, powerpc
+scenario            design / mm era                   x86-64, arm64 (and powerpc)
 ==================  ================================  =========================
 dirty-cow           generic-rcu-2014 (3.18)           violation
                     any design, mm_era=4.8            write-pin-on-pagecache
@@ -36,6 +39,10 @@ gup-vs-fork         modern without                    violation: pin-exclusive
 gup-vs-fork         generic-rcu-2014 (3.18)           violation: pin-exclusive
 gup-vs-fork ordered modern (6.12) / mm_era=5.9        safe
 gup-vs-fork ordered modern, mm_era=5.8                violation: pin-exclusive
+gup-vs-fork read    modern (6.12) / mm_era=5.19       safe
+gup-vs-fork read    modern, mm_era=5.18               violation: pin-exclusive
+gup-vs-fork read    modern without                    violation: pin-exclusive
+                    walker:write-protect-seq
 ==================  ================================  =========================
 """
 
@@ -93,23 +100,25 @@ def dirty_cow(arch="x86-64", design="generic-rcu-2014", mm_era=None, ptrs=2):
     return k.program(threads, [refcount_balanced(k)])
 
 
-def pin_and_hold(k, t, addr):
-    """pin_user_pages_fast(FOLL_WRITE) of one page, kept pinned (a long-term
-    pin: RDMA registration, vfio). Returns (nr, pages)."""
+def pin_and_hold(k, t, addr, write=True):
+    """pin_user_pages_fast() of one page, kept pinned (a long-term pin: RDMA
+    registration, vfio). Returns (nr, pages)."""
     pages: list[int] = []
-    n = yield from pin_user_pages_fast(k, t, addr, 1, True, pages)
+    n = yield from pin_user_pages_fast(k, t, addr, 1, write, pages)
     return (n, tuple(pages))
 
 
-def _pin_then_fork(k, t, child):
-    r = yield from pin_and_hold(k, t, 0)
+def _pin_then_fork(k, t, child, write):
+    r = yield from pin_and_hold(k, t, 0, write)
     yield from fork(k, t, child)
     return r
 
 
 @scenario("gup-vs-fork", tags=("gup", "cow", "fork"),
-          ordered="pin first, then fork, on one CPU (no race)", **_DOCS)
-def gup_vs_fork(arch="x86-64", design="modern", mm_era=None, ptrs=2, ordered=False):
+          ordered="pin first, then fork, on one CPU (no race)",
+          write="FOLL_WRITE pin (False: a read-only pin)", **_DOCS)
+def gup_vs_fork(arch="x86-64", design="modern", mm_era=None, ptrs=2, ordered=False,
+                write=True):
     """A long-term FOLL_PIN of an anonymous page while (or before) the
     process forks. Bugs show as the pinned page mapped by the child."""
     k = Kernel(arch, design, cpus=1 if ordered else 2, ptrs_per_pte=ptrs, mm_era=mm_era)
@@ -120,9 +129,9 @@ def gup_vs_fork(arch="x86-64", design="modern", mm_era=None, ptrs=2, ordered=Fal
     t0 = k.task(0, mm, pages=1)
     if ordered:
         t0.pages.append(k.alloc_pages(1))          # fork's early COW copy
-        threads = [ThreadSpec("pin", _pin_then_fork(k, t0, child), cpu=0)]
+        threads = [ThreadSpec("pin", _pin_then_fork(k, t0, child, write), cpu=0)]
     else:
-        threads = [ThreadSpec("pin", pin_and_hold(k, t0, 0), cpu=0),
+        threads = [ThreadSpec("pin", pin_and_hold(k, t0, 0, write), cpu=0),
                    ThreadSpec("fork", fork(k, k.task(1, mm, pages=1), child), cpu=1)]
     refs = GUP_PIN_COUNTING_BIAS if k.design.walker == "folio" else 1
 

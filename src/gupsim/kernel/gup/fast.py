@@ -36,6 +36,7 @@ from ..page import (FOLL_GET, FOLL_PIN, GUP_PIN_COUNTING_BIAS, compound_head,
                     folio_put_refs, get_head_page_multiple, get_huge_page_tail, get_page,
                     page_cache_add_speculative, page_cache_get_speculative, put_page)
 from ..pagetable import PAGE_SHIFT, PAGE_SIZE, POISON, join_halves, lower_table, read_entry
+from .slow import gup_must_unshare
 
 
 @dataclass
@@ -167,6 +168,11 @@ def gup_pte_range(k, w: Walk, pmd, pmd_ref, addr, end):
                 yield from gup_put_folio(k, folio, 1, w.flags)
                 return False
             if d.enabled("walker:recheck-pte") and pte != (yield from read_entry(k, table, i)):
+                yield from gup_put_folio(k, folio, 1, w.flags)
+                return False
+            # v5.19: a read-only pin of a maybe-shared anon page goes to the slow
+            # path, which unshares it. Pairs with: fork.page_try_dup_anon_rmap.
+            if not enc.pte_write(pte) and (yield from gup_must_unshare(k, w.flags, pfn)):
                 yield from gup_put_folio(k, folio, 1, w.flags)
                 return False
         else:

@@ -38,8 +38,11 @@ prefix of the range; -errno only if not even the first page could be had.
 Property (Assert at the access): ``write-pin-on-pagecache``: a write GUP on a
 private file mapping never returns a page-cache page.
 
-MODEL: no VM_IO/PFNMAP, no FOLL_DUMP/FOLL_NOWAIT, no unshare of shared anon
-pages for read pins (FAULT_FLAG_UNSHARE); the zero page is returned for reads.
+From v5.19 a read-only FOLL_PIN of an anon page that is not
+PageAnonExclusive unshares it first (gup_must_unshare -> FAULT_FLAG_UNSHARE).
+
+MODEL: no VM_IO/PFNMAP, no FOLL_DUMP/FOLL_NOWAIT; the zero page is returned
+for reads (and never pinned as exclusive).
 """
 
 from __future__ import annotations
@@ -53,6 +56,8 @@ from ..page import FOLL_GET, FOLL_PIN, FOLL_WRITE, GUP_PIN_COUNTING_BIAS, get_pa
 from ..pagetable import PAGE_SHIFT, PAGE_SIZE, lower_table, read_entry
 
 RETRY = "retry"
+UNSHARE = "unshare"
+"""follow_page_pte's -EMLINK: the page must be unshared before a read pin."""
 FOLL_FORCE = 0x10
 FOLL_COW = 0x4000
 FOLL_LONGTERM = 0x10000
@@ -130,10 +135,22 @@ def follow_page_pte(k, t, vma, addr, ptes, flags):
             pfn = None
         elif enc.pte_special(pte) and pfn != k.zero_pfn:
             pfn = None        # vm_normal_page() is NULL and it is not the zero page
-        if pfn is not None:
+        elif not enc.pte_write(pte) and (yield from gup_must_unshare(k, flags, pfn)):
+            pfn = UNSHARE
+        if isinstance(pfn, int):
             yield from _grab(k, pfn, flags)
     yield from spin_unlock(lock)
     return pfn
+
+
+def gup_must_unshare(k, flags, pfn):
+    """v5.19: a read-only FOLL_PIN of an anon page that is not
+    PageAnonExclusive must unshare it first (a fork may share it), so the
+    pin is never on a page another mm maps."""
+    if not mm_since(k, "5.19") or flags & (FOLL_WRITE | FOLL_PIN) != FOLL_PIN \
+            or pfn == k.zero_pfn or not (yield from PageAnon(k, pfn)):
+        return False
+    return not (yield Load(k.anon_exclusive(pfn)))
 
 
 def can_follow_write_pte(k, vma, pte, flags):
@@ -155,9 +172,9 @@ def can_follow_write_pte(k, vma, pte, flags):
     return (yield Load(k.anon_exclusive(pfn)))
 
 
-def faultin_page(k, t, vma, addr, flags):
+def faultin_page(k, t, vma, addr, flags, unshare=False):
     """handle_mm_fault() for a lookup that failed: (0 or -errno, new flags)."""
-    ret = yield from __handle_mm_fault(k, t, vma, addr, bool(flags & FOLL_WRITE))
+    ret = yield from __handle_mm_fault(k, t, vma, addr, bool(flags & FOLL_WRITE), unshare)
     if ret & VM_FAULT_ERROR:
         return vm_fault_to_errno(ret), flags
     # do_wp_page broke COW (or reused the page) but left the pte read-only,
@@ -236,7 +253,8 @@ def _follow_or_fault(k, t, vma, addr, gup_flags):
             break
         if r == RETRY:
             continue
-        ret, foll_flags = yield from faultin_page(k, t, vma, addr, foll_flags)
+        ret, foll_flags = yield from faultin_page(k, t, vma, addr, foll_flags,
+                                                  unshare=r == UNSHARE)
         if ret:
             return ret
     if gup_flags & FOLL_WRITE and not vma.anon and not vma.shared:
@@ -250,4 +268,4 @@ def _follow_or_fault(k, t, vma, addr, gup_flags):
 
 __all__ = ["find_vma", "follow_page_mask", "follow_page_pte", "can_follow_write_pte",
            "faultin_page", "check_vma_flags", "handle_mm_fault", "get_user_pages",
-           "RETRY", "FOLL_FORCE", "FOLL_COW", "FOLL_LONGTERM"]
+           "gup_must_unshare", "RETRY", "UNSHARE", "FOLL_FORCE", "FOLL_COW", "FOLL_LONGTERM"]
