@@ -9,8 +9,12 @@ design's year, see ``VERSIONS_BY_YEAR``) selects what changed over the years:
   before v5.9, reuse when the page is mapped once (reuse_swap_page: page_mapcount
   == 1); from v5.9 (commit 09854ba94c6a, "mm: do_wp_page() simplification")
   only when page_count == 1, so a GUP reference forces a copy; from v5.19
-  (David Hildenbrand's anon-exclusive series, commit 6c287605fd56) reuse when
+  (David Hildenbrand's anon-exclusive series, "mm: remember exclusively
+  mapped anonymous pages with PG_anon_exclusive") reuse when
   PageAnonExclusive, else when page_count == 1 (and mark it exclusive again);
+* v5.19 FAULT_FLAG_UNSHARE (``unshare``): a read-only FOLL_PIN of a shared
+  anon page copies or reuses it as a write fault would, but leaves the pte
+  read-only;
 * gup/slow.py reads it for FOLL_COW (v4.9) and the v6.0 anon-exclusive
   can_follow_write_pte; fork.py for the early COW of pinned pages.
 
@@ -306,7 +310,10 @@ def do_wp_page(k, t, vma, addr, ptes, j, pte, unshare=False):
 
 def wp_can_reuse_anon_page(k, pfn):
     """The era's rule for writing to an anon page in place (see the module
-    docstring). Under the page-table lock."""
+    docstring). Under the page-table lock, which GUP-fast never takes: (1) the
+    count is read here, then (2) the page is reused; a read-only gup_fast may
+    take a reference in between, and keeps a page this mm goes on writing to
+    (what the pinner wants). Pairs with: gup_fast (try_grab_folio_fast)."""
     if mm_since(k, "5.19"):
         if (yield Load(k.anon_exclusive(pfn))):
             return True

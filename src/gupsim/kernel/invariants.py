@@ -150,9 +150,9 @@ def pin_exclusive(k, thread: str, mm) -> Invariant:
                 return make_violation(
                     "invariant", "pin-exclusive",
                     f"page {pfn} is pinned (FOLL_PIN) for mm{mm.id}'s private anonymous "
-                    f"mapping but mm{others[0]} maps it too: fork shared a pinned page, "
-                    "and the next COW fault leaves the pin on a page the pinner no "
-                    "longer maps",
+                    f"mapping but mm{others[0]} maps it too: a pinned page shared with "
+                    "a fork child; the next COW fault leaves the pin on a page the "
+                    "pinner no longer maps",
                     {"page": pfn, "pinned_by": f"mm{mm.id}",
                      "also_mapped_by": ", ".join(f"mm{m}" for m in others),
                      k.COUNT: mem.get(k.count(pfn))})

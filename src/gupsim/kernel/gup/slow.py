@@ -21,14 +21,14 @@ COW), FOLL_LONGTERM, FOLL_COW. The write-after-COW rule is the mm era's
   from __get_user_pages()"): faultin_page sets FOLL_COW and
   can_follow_write_pte() accepts a read-only pte only if it is dirty (a COW
   happened on it);
-* from v6.0 (commit 5535be309971, "mm/gup: fix FOLL_FORCE COW security issue
+* from v6.0 (David Hildenbrand, "mm/gup: fix FOLL_FORCE COW security issue
   and remove FOLL_COW"): a read-only pte is followed for a FOLL_FORCE write
   only if it maps a PageAnonExclusive page of a private mapping.
 
-FOLL_LONGTERM follows v6.5 (commit 476b1bc, "mm/gup: disallow FOLL_LONGTERM
+FOLL_LONGTERM follows v6.5 (Lorenzo Stoakes, "mm/gup: disallow FOLL_LONGTERM
 GUP-nonfast writing to file-backed mappings"): a long-term write pin of a
 shared file mapping (one that needs dirty tracking) is -EFAULT; earlier eras
-accept it (the FS-DAX-only rule is not modelled).
+accept it (the FS-DAX-only rule of v5.x is not modelled).
 
 Hugetlb VMAs go to follow_hugetlb_page / hugetlb_fault (kernel/hugetlb.py).
 
