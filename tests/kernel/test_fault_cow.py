@@ -307,3 +307,15 @@ def test_read_pin_after_fork_unshares_the_page_from_v5_19(mm_era, unshared):
     assert not k.enc.pte_write(pte_of(k, mem, parent))      # an unshare, not a write
     if unshared:
         assert mem[k.anon_exclusive(pinned)] is True and mem[k.data(pinned)] == "old"
+
+
+@pytest.mark.parametrize("arch", ["arm", "arm64"])
+def test_zapping_the_zero_page_drops_no_reference(arch):
+    # arm (2-level) has no pte_special: vm_normal_page() recognises the zero pfn.
+    def body(k, ctx):
+        t, mm = ctx
+        yield from do_fault(k, t, 0, write=False)
+        return (yield from madvise(k, t, 0, PAGE_SIZE))
+
+    ret, k, mem = run_one(anon, body, arch=arch)
+    assert ret == 0 and mem[k.count(ZERO_PFN)] == 1 and pte_of(k, mem, k.mms[0]) == 0
