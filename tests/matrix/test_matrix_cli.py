@@ -45,7 +45,7 @@ def test_matrix_all_safe_exits_zero():
 @pytest.mark.parametrize("args,echo", [
     (("matrix", "--designs", "x86"), "'x86'"),
     (("matrix", "--arches", "arm65"), "'arm65'"),
-    (("matrix", "--scenarios", "gup-vs-fork"), "'gup-vs-fork'"),
+    (("matrix", "--scenarios", "gup-vs-frok"), "'gup-vs-frok'"),
     (("matrix", "--memory-models", "weak"), "'weak'"),
     (("ablate", "gup-vs-thp-split", "--design", "nope"), "'nope'"),
     (("ablate", "gup-vs-thp-split", "--design", "x86-2008", "--arch", "sparc"), "'sparc'"),

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from ..spec import Invariant, Program, ThreadSpec
 from .arch import Arch, get_arch
+from .fault import ZERO_PFN, mm_version
 from .gup.designs import Design, get_design
 from .pagetable import Encoding, Geometry, Table, split_halves
 
@@ -78,14 +79,22 @@ class MmStruct:
     def page_table_lock(self) -> str:
         return f"mm{self.id}.page_table_lock"
 
+    @property
+    def write_protect_seq(self) -> str:
+        """Cell: mm->write_protect_seq (v5.13 seqcount; fork.py, gup_fast)."""
+        return f"mm{self.id}.write_protect_seq"
+
 
 class Kernel:
     """One booted kernel: ``Kernel(arch, design, cpus)``; see module docstring."""
 
     def __init__(self, arch: str | Arch = "x86-64", design: str | Design = "modern",
-                 cpus: int = 1, ptrs_per_pte: int = 2):
+                 cpus: int = 1, ptrs_per_pte: int = 2, mm_era: str | None = None):
         self.arch = get_arch(arch)
         self.design = get_design(design)
+        # The mm side's kernel version (fault.py: COW reuse rule, FOLL_COW, early
+        # COW in fork); None: the last release of the design's year.
+        self.mm_era = mm_version(mm_era, self.design.era)
         self.nr_cpus = cpus
         self.geo = Geometry(self.arch.levels, ptrs_per_pte)
         self.enc = Encoding(self.arch)
@@ -102,6 +111,8 @@ class Kernel:
         self.rcu_table_free = (a.rcu_table_free and "table:rcu-free" not in d.removed) or (
             a.rcu_table_free_available and d.enabled("table:rcu-free"))
         self.memory["gup_readers"] = 0
+        self.files: list = []
+        self.zero_pfn = self._boot_zero_page()
 
     # --- cells of struct page ------------------------------------------------
     def count(self, pfn: int) -> str:
@@ -125,6 +136,15 @@ class Kernel:
     def compound_lock(self, pfn: int) -> str:
         return f"page[{pfn}].compound_lock"
 
+    def mapping(self, pfn: int) -> str:
+        """page->mapping: None (free), "anon" (PageAnon) or the address_space
+        name ("file0") of a page-cache page."""
+        return f"page[{pfn}].mapping"
+
+    def anon_exclusive(self, pfn: int) -> str:
+        """PG_anon_exclusive (v5.19): the anon page is mapped by one mm only."""
+        return f"page[{pfn}].anon_exclusive"
+
     # --- setup-time allocation (no yields: before threads start) ---------------
     def alloc_pages(self, n: int = 1, kind: str = "data") -> int:
         """Contiguous frames, free (count 0). Returns the first pfn."""
@@ -137,6 +157,8 @@ class Kernel:
                 self.memory[self.mapcount(pfn)] = -1
                 self.memory[self.head(pfn)] = NO_HEAD
                 self.memory[self.data(pfn)] = 0
+                self.memory[self.mapping(pfn)] = None
+                self.memory[self.anon_exclusive(pfn)] = False
         return first
 
     def alloc_table(self, mm: int, level: str) -> Table:
@@ -165,6 +187,7 @@ class Kernel:
         mm.pgd = self.alloc_table(mm.id, "pgd")
         self.memory[mm.mmap_sem] = 0
         self.memory[mm.page_table_lock] = 0
+        self.memory[mm.write_protect_seq] = 0
         self.mms.append(mm)
         return mm
 
@@ -216,6 +239,8 @@ class Kernel:
         if not special:
             self.memory[self.count(pfn)] += 1
             self.memory[self.mapcount(pfn)] += 1
+            self.memory[self.mapping(pfn)] = "anon"          # page_add_new_anon_rmap
+            self.memory[self.anon_exclusive(pfn)] = True
         return pfn
 
     def map_thp(self, mm: MmStruct, addr: int, write: bool = True) -> int:
@@ -292,6 +317,30 @@ class Kernel:
         for addr in range(start, end, self.geo.size("pmd")):
             self.pmd_slot(mm, addr)
         return v
+    # --- the zero page, files and the page cache (setup time; see filemap.py) ----
+    def _boot_zero_page(self) -> int:
+        """empty_zero_page: a fixed frame outside the allocator's range, count 1
+        (never freed), mapped by special ptes (do_anonymous_page on a read)."""
+        self.page_kind[ZERO_PFN] = "data"
+        for cell, v in ((self.count(ZERO_PFN), 1), (self.mapcount(ZERO_PFN), -1),
+                        (self.head(ZERO_PFN), NO_HEAD), (self.data(ZERO_PFN), 0),
+                        (self.mapping(ZERO_PFN), None),
+                        (self.anon_exclusive(ZERO_PFN), False)):
+            self.memory[cell] = v
+        return ZERO_PFN
+
+    def add_file(self, nr_pages: int = 1):
+        """A file whose ``nr_pages`` pages are all in the page cache; returns its
+        address_space (filemap.AddressSpace)."""
+        from .filemap import setup_file
+        return setup_file(self, nr_pages)
+
+    def map_file(self, mm: MmStruct, start: int, end: int, file, write: bool = False,
+                 shared: bool = False, populate: bool = False) -> Vma:
+        """mmap(file) at [start, end): MAP_PRIVATE or MAP_SHARED; ``populate``
+        maps the cached pages read-only now (as read faults would)."""
+        from .filemap import setup_file_vma
+        return setup_file_vma(self, mm, start, end, file, write, shared, populate)
 
 
 def snapshot(k: Kernel, mem) -> dict:

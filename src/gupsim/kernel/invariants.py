@@ -11,6 +11,9 @@ Most properties are Asserts at the access (sound under every strategy):
 * ``refcount-non-negative``: every put Asserts the count it decremented was
   at least the number of references dropped.
 * ``progress``: retry loops carry SpinHint; the checker reports a livelock.
+* ``write-pin-on-pagecache``: a write get_user_pages (FOLL_WRITE, with or
+  without FOLL_FORCE) on a private file mapping Asserts the page it returns
+  is anonymous, not the page-cache page (gup/slow.py; Dirty COW).
 
 The end-of-run properties below need the final memory and are checked after
 every complete execution (``when="end"``).
@@ -23,10 +26,18 @@ from ..spec import Invariant, make_violation
 
 def _mapping_refs(k, mem) -> dict[int, int]:
     """Expected reference count per page from the final page tables: one per
-    present pte mapping (on the folio from 2016, on the page before) and one
-    per huge pmd (on the head). GUP users have released everything by then."""
+    present pte mapping (on the folio from 2016, on the page before; special
+    ptes hold none) and one per huge pmd (on the head), one per page-cache
+    slot, and the zero page's own reference. GUP users have released
+    everything by then (unless the scenario says what they hold)."""
     enc = k.enc
     exp = {p: 0 for p in k.data_pages()}
+    exp[k.zero_pfn] = 1
+    for f in k.files:
+        for i in range(f.nr_pages):
+            p = mem.get(f.slot(i))
+            if p is not None:
+                exp[p] = exp.get(p, 0) + 1
     for mm in k.mms:
         stack = [mm.pgd]
         while stack:
@@ -37,6 +48,8 @@ def _mapping_refs(k, mem) -> dict[int, int]:
                 if not isinstance(v, int) or v == 0 or not enc.flag(v, "present"):
                     continue
                 if t.level == "pte":
+                    if enc.flag(v, "special"):
+                        continue
                     p = enc.pfn(v)
                     h = mem.get(k.head(p))
                     if not k.design.thp_refcount_2013 and h is not None:
@@ -54,13 +67,17 @@ def _join(mem, c):
     return join_halves(mem.get(c + ".lo"), mem.get(c + ".hi"))
 
 
-def refcount_balanced(k) -> Invariant:
+def refcount_balanced(k, held=None) -> Invariant:
     """``refcount-balanced``: at the end every page's count equals the
     references its mappings hold: no GUP reference leaked or lost, none left
     on the wrong page (a ref taken on a THP head for a page split off it),
-    and no THP tail still carrying a GUP pin in _mapcount (pre-2016)."""
+    and no THP tail still carrying a GUP pin in _mapcount (pre-2016).
+    ``held(results) -> {pfn: refs}``: references threads still hold at the end
+    (a long-term pin)."""
     def check(mem, results):
         exp = _mapping_refs(k, mem)
+        for p, refs in (held(results) if held else {}).items():
+            exp[p] = exp.get(p, 0) + refs
         for p in k.data_pages():
             have = mem.get(k.count(p))
             if have != exp[p]:
@@ -101,4 +118,46 @@ def gup_results_consistent(k, thread: str, expected_pages: dict[int, int]) -> In
     return Invariant("gup-returned-mapped-pages", check, when="end")
 
 
-__all__ = ["refcount_balanced", "gup_results_consistent"]
+def _mapped_by(k, mem, pfn) -> list[int]:
+    """The mms with a present (non-special) pte mapping ``pfn`` at the end."""
+    out = []
+    for mm in k.mms:
+        for t in k.tables.values():
+            if t.mm != mm.id or t.level != "pte":
+                continue
+            for i in range(t.nentries):
+                v = mem.get(t.cell(i)) if t.halves == 1 else _join(mem, t.cell(i))
+                if isinstance(v, int) and k.enc.flag(v, "present") \
+                        and not k.enc.flag(v, "special") and k.enc.pfn(v) == pfn:
+                    out.append(mm.id)
+    return sorted(set(out))
+
+
+def pin_exclusive(k, thread: str, mm) -> Invariant:
+    """``pin-exclusive``: a page ``thread`` pinned (FOLL_PIN) for an anonymous
+    private mapping of ``mm`` -- and still holds at the end, as a long-term
+    pin (RDMA, vfio, io_uring buffers) does -- is mapped by no other mm. A
+    page a fork child shares is write-protected in both: the parent's next
+    write fault COWs the parent onto a new page and leaves the pin (and the
+    DMA) on the child's. ``results[thread]`` is (nr, pages)."""
+    def check(mem, results):
+        r = results.get(thread)
+        if not isinstance(r, tuple):
+            return None
+        for pfn in r[1]:
+            others = [m for m in _mapped_by(k, mem, pfn) if m != mm.id]
+            if others:
+                return make_violation(
+                    "invariant", "pin-exclusive",
+                    f"page {pfn} is pinned (FOLL_PIN) for mm{mm.id}'s private anonymous "
+                    f"mapping but mm{others[0]} maps it too: a pinned page shared with "
+                    "a fork child; the next COW fault leaves the pin on a page the "
+                    "pinner no longer maps",
+                    {"page": pfn, "pinned_by": f"mm{mm.id}",
+                     "also_mapped_by": ", ".join(f"mm{m}" for m in others),
+                     k.COUNT: mem.get(k.count(pfn))})
+        return None
+    return Invariant("pin-exclusive", check, when="end")
+
+
+__all__ = ["refcount_balanced", "gup_results_consistent", "pin_exclusive"]

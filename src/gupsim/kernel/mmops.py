@@ -40,7 +40,8 @@ def zap_pte_range(k, tlb, ptes, addr, end):
         # (1) clear the pte; the page is freed only after (2) the TLB flush.
         # Pairs with: gup_pte_range (read pte, take a reference).
         old = yield from xchg_entry(k, ptes, j, 0)
-        if enc.pte_present(old) and not enc.pte_special(old):
+        if enc.pte_present(old) and not enc.pte_special(old) \
+                and enc.pte_pfn(old) != k.zero_pfn:     # vm_normal_page()
             pfn = enc.pte_pfn(old)
             yield Rmw(k.mapcount(pfn), "sub", 1, order="once")   # page_remove_rmap
             tlb_remove_page(tlb, pfn)

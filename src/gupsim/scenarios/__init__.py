@@ -2,5 +2,6 @@
 
 from . import gup  # noqa: F401  (registers the GUP scenarios)
 from . import huge  # noqa: F401  (registers the huge-page scenarios)
+from . import cow  # noqa: F401  (registers the COW scenarios)
 
-__all__ = ["gup"]
+__all__ = ["gup", "huge", "cow"]

@@ -33,6 +33,10 @@ walker:pmdp_get_lockless       the same for the pmd (mm/gup.c, 2020)
 collapse:tlb_remove_table_     khugepaged: the dummy IPI after
 sync_one                       pmdp_collapse_flush() on RCU-table-free arches
                                (commit 2ba99c5e0881, 2022)
+walker:write-protect-seq       FOLL_PIN walkers read mm->write_protect_seq
+                               before and after the walk and give up if a
+                               fork ran (v5.13, commit 57efa1fe5957); fork
+                               writes it around copy_page_range (fork.py)
 =============================  ===============================================
 
 Deriving a design takes a line or two::
@@ -59,6 +63,7 @@ PROTECTIONS = (
     "reader:smp_mb__before_atomic", "splitter:smp_mb", "splitter:wait-readers",
     "split:ipi", "tlb:flush-ipi", "table:rcu-free", "walker:gup_get_pte",
     "walker:pmdp_get_lockless", "collapse:tlb_remove_table_sync_one",
+    "walker:write-protect-seq",
 )
 
 WALKERS = ("x86", "generic", "folio")
@@ -156,9 +161,10 @@ DESIGNS: dict[str, Design] = {d.name: d for d in (
            ("walker:irqs-off", "walker:speculative-ref", "walker:recheck-folio",
             "walker:recheck-pte", "walker:recheck-pmd", "table:rcu-free",
             "walker:gup_get_pte", "walker:pmdp_get_lockless",
-            "collapse:tlb_remove_table_sync_one") + _FLUSH,
+            "collapse:tlb_remove_table_sync_one", "walker:write-protect-seq") + _FLUSH,
            "mm/gup.c today: try_grab_folio_fast() with the folio recheck, pmd and "
-           "pte rechecks, refcount-freezing THP split, RCU table freeing",
+           "pte rechecks, refcount-freezing THP split, RCU table freeing, "
+           "mm->write_protect_seq against fork",
            requires_pte_special=True),
     Design("weak-default", None, 2013, (),
            "mm/util.c weak __get_user_pages_fast() returning 0 (ARM before 2014)"),

@@ -36,6 +36,7 @@ from ..page import (FOLL_GET, FOLL_PIN, GUP_PIN_COUNTING_BIAS, compound_head,
                     folio_put_refs, get_head_page_multiple, get_huge_page_tail, get_page,
                     page_cache_add_speculative, page_cache_get_speculative, put_page)
 from ..pagetable import PAGE_SHIFT, PAGE_SIZE, POISON, join_halves, lower_table, read_entry
+from .slow import gup_must_unshare
 
 
 @dataclass
@@ -167,6 +168,11 @@ def gup_pte_range(k, w: Walk, pmd, pmd_ref, addr, end):
                 yield from gup_put_folio(k, folio, 1, w.flags)
                 return False
             if d.enabled("walker:recheck-pte") and pte != (yield from read_entry(k, table, i)):
+                yield from gup_put_folio(k, folio, 1, w.flags)
+                return False
+            # v5.19: a read-only pin of a maybe-shared anon page goes to the slow
+            # path, which unshares it. Pairs with: fork.page_try_dup_anon_rmap.
+            if not enc.pte_write(pte) and (yield from gup_must_unshare(k, w.flags, pfn)):
                 yield from gup_put_folio(k, folio, 1, w.flags)
                 return False
         else:
@@ -305,14 +311,38 @@ def gup_pgd_range(k, mm, w: Walk, addr, end):
             return
 
 
+def raw_read_seqcount(cell):
+    """raw_read_seqcount(): READ_ONCE, then smp_rmb()."""
+    seq = yield Load(cell)
+    yield Fence("rmb")
+    return seq
+
+
+def _unpin_all(k, w: Walk):
+    """unpin_user_pages() on what the walk pinned; *nr becomes 0."""
+    for pfn in w.pages:
+        folio = yield from compound_head(k, pfn)
+        yield from gup_put_folio(k, folio, 1, w.flags)
+    w.pages.clear()
+
+
 def gup_fast(k, mm, w: Walk, start, end):
     """The IRQs-off walk (and the readers counter around it). Returns nr.
 
     Reader side of the 2013 proposal, as posted: atomic_inc(readers);
     smp_mb__after_atomic_inc(); walk; smp_mb__before_atomic_dec();
     atomic_dec(readers). Pairs with: thp.pmdp_splitting_flush (set the
-    splitting pmd; smp_mb(); wait for readers == 0)."""
+    splitting pmd; smp_mb(); wait for readers == 0).
+
+    FOLL_PIN with walker:write-protect-seq (v5.13, lockless_pages_from_mm):
+    give up if mm->write_protect_seq is odd before the walk, unpin everything
+    and return 0 if it changed after it."""
     d = k.design
+    seq = None
+    if w.flags & FOLL_PIN and d.enabled("walker:write-protect-seq"):
+        seq = yield from raw_read_seqcount(mm.write_protect_seq)
+        if seq & 1:
+            return 0                     # a fork is copying this mm right now
     if d.enabled("reader:readers-count"):
         yield Rmw("gup_readers", "add", 1, order="once")
         if d.enabled("reader:smp_mb__after_atomic"):
@@ -323,6 +353,14 @@ def gup_fast(k, mm, w: Walk, start, end):
     yield from gup_pgd_range(k, mm, w, start, end)
     if was_on:
         yield IrqEnable()
+    if seq is not None:
+        # (1) pin the pages, then (2) re-read the sequence count: a fork that started in
+        # between may have shared them with the child after its
+        # page_maybe_dma_pinned() check. Pairs with: fork.copy_page_range
+        # (write_seqcount_begin, then copy_present_pte).
+        yield Fence("rmb")
+        if (yield Load(mm.write_protect_seq)) != seq:
+            yield from _unpin_all(k, w)
     if d.enabled("reader:readers-count"):
         if d.enabled("reader:smp_mb__before_atomic"):
             yield Fence("mb__before_atomic")

@@ -1,25 +1,66 @@
-"""GUP slow path: mm/memory.c (2013) / mm/gup.c: __get_user_pages, follow_page_mask,
-and the minimal anonymous fault it needs (handle_mm_fault -> do_anonymous_page).
+"""GUP slow path: mm/gup.c (mm/memory.c before v3.19): __get_user_pages,
+check_vma_flags, follow_page_mask / follow_page_pte, faultin_page.
 
-Runs under mmap_sem held for reading (taken by the caller). Each step takes the
-page-table lock, so it serialises with munmap (mmap_sem for writing), reclaim
-and THP splitting (page_table_lock) instead of racing with them.
+Runs under mmap_sem held for reading (taken by the caller). Each lookup takes
+the page-table lock, so it serialises with munmap (mmap_sem for writing),
+reclaim and THP splitting (page_table_lock) instead of racing with them; what
+it races with is a zap under mmap_sem for reading (madvise(MADV_DONTNEED))
+between its fault and its next lookup.
+
+Flags: FOLL_GET / FOLL_PIN (the reference taken), FOLL_WRITE, FOLL_FORCE
+(ptrace and /proc/pid/mem: write to a read-only private mapping by breaking
+COW), FOLL_LONGTERM, FOLL_COW. The write-after-COW rule is the mm era's
+(``k.mm_era``, see fault.py):
+
+* before v4.9: faultin_page() drops FOLL_WRITE once do_wp_page returned
+  VM_FAULT_WRITE on a mapping without VM_WRITE, and looks the page up again as
+  a read -- if the COW copy was zapped in between, the read fault maps the
+  page-cache page and that is what the "write" gets: Dirty COW
+  (CVE-2016-5195);
+* v4.9 to v5.19 (commit 19be0eaffa3a, "mm: remove gup_flags FOLL_WRITE games
+  from __get_user_pages()"): faultin_page sets FOLL_COW and
+  can_follow_write_pte() accepts a read-only pte only if it is dirty (a COW
+  happened on it);
+* from v6.0 (David Hildenbrand, "mm/gup: fix FOLL_FORCE COW security issue
+  and remove FOLL_COW"): a read-only pte is followed for a FOLL_FORCE write
+  only if it maps a PageAnonExclusive page of a private mapping.
+
+FOLL_LONGTERM follows v6.5 (Lorenzo Stoakes, "mm/gup: disallow FOLL_LONGTERM
+GUP-nonfast writing to file-backed mappings"): a long-term write pin of a
+shared file mapping (one that needs dirty tracking) is -EFAULT; earlier eras
+accept it (the FS-DAX-only rule of v5.x is not modelled).
+
+Hugetlb VMAs go to follow_hugetlb_page / hugetlb_fault (kernel/hugetlb.py).
 
 Return contract (get_user_pages): the number of pages pinned, a contiguous
-prefix of the range; -EFAULT only if not even the first page could be had.
+prefix of the range; -errno only if not even the first page could be had.
 
-MODEL: only private anonymous VMAs; no COW, no FOLL_FORCE, no VM_IO/PFNMAP,
-no hugetlb; a read-only mapping asked for write is -EFAULT (no COW fault).
+Property (Assert at the access): ``write-pin-on-pagecache``: a write GUP on a
+private file mapping never returns a page-cache page.
+
+From v5.19 a read-only FOLL_PIN of an anon page that is not
+PageAnonExclusive unshares it first (gup_must_unshare -> FAULT_FLAG_UNSHARE).
+
+MODEL: no VM_IO/PFNMAP, no FOLL_DUMP/FOLL_NOWAIT; the zero page is returned
+for reads (and never pinned as exclusive).
 """
 
 from __future__ import annotations
 
-from ...ops import Await, Fence, Load, Rmw, SpinHint, Store
-from ..mm import EFAULT, ENOMEM, spin_lock, spin_unlock
-from ..page import FOLL_PIN, GUP_PIN_COUNTING_BIAS, get_page
-from ..pagetable import PAGE_SHIFT, PAGE_SIZE, lower_table, read_entry, write_entry
+from ...ops import Assert, Await, Load, Note, Rmw, SpinHint
+from ..fault import (VM_FAULT_ERROR, VM_FAULT_WRITE, __handle_mm_fault, handle_mm_fault,
+                     mm_since, vm_fault_to_errno, walk_to_pmd)
+from ..filemap import PageAnon
+from ..mm import EFAULT, spin_lock, spin_unlock
+from ..page import FOLL_GET, FOLL_PIN, FOLL_WRITE, GUP_PIN_COUNTING_BIAS, get_page
+from ..pagetable import PAGE_SHIFT, PAGE_SIZE, lower_table, read_entry
 
 RETRY = "retry"
+UNSHARE = "unshare"
+"""follow_page_pte's -EMLINK: the page must be unshared before a read pin."""
+FOLL_FORCE = 0x10
+FOLL_COW = 0x4000
+FOLL_LONGTERM = 0x10000
 
 
 def find_vma(k, t, addr):
@@ -29,21 +70,6 @@ def find_vma(k, t, addr):
             present = yield Load(vma.cell)
             return vma if present else None
     return None
-
-
-def _walk_to_pmd(k, t, addr, what):
-    """pgd_offset .. pmd_offset with READ_ONCEs; returns (table, index, pmd) or None."""
-    geo, enc = k.geo, k.enc
-    table = t.mm.pgd
-    for level in geo.present[1:]:
-        i = geo.index(table.level, addr)
-        v = yield from read_entry(k, table, i, what)
-        if level == "pte":
-            return table, i, v
-        if enc.pmd_none(v):
-            return None, i, v      # MODEL: upper levels are populated at VMA setup
-        table = lower_table(k, v)
-    raise AssertionError("unreachable")
 
 
 def _grab(k, pfn, flags):
@@ -66,10 +92,11 @@ def _grab(k, pfn, flags):
         yield Rmw(f"page[{folio}]._pincount", "add", 1, order="once")
 
 
-def follow_page_mask(k, t, addr, write, flags):
+def follow_page_mask(k, t, vma, addr, flags):
     """Returns a referenced pfn, None (fault needed) or RETRY (waited for a split)."""
     enc, lock = k.enc, t.mm.page_table_lock
-    table, i, pmd = yield from _walk_to_pmd(k, t, addr, "follow_page_mask")
+    write = flags & FOLL_WRITE
+    table, i, pmd = yield from walk_to_pmd(k, t, addr, "follow_page_mask")
     if table is None or enc.pmd_none(pmd):
         return None
     if table.level == "pmd" and enc.pmd_huge(pmd):
@@ -93,81 +120,152 @@ def follow_page_mask(k, t, addr, write, flags):
             return pfn
         yield from spin_unlock(lock)
         return RETRY
-    ptes = lower_table(k, pmd)
+    return (yield from follow_page_pte(k, t, vma, addr, lower_table(k, pmd), flags))
+
+
+def follow_page_pte(k, t, vma, addr, ptes, flags):
+    enc, lock = k.enc, t.mm.page_table_lock
     j = k.geo.index("pte", addr)
     yield from spin_lock(lock)
     pte = yield from read_entry(k, ptes, j, "follow_page_pte")
     pfn = None
-    if enc.pte_present(pte) and not enc.pte_protnone(pte) and not enc.pte_special(pte) \
-            and (enc.pte_write(pte) or not write):
+    if enc.pte_present(pte) and not enc.pte_protnone(pte):
         pfn = enc.pte_pfn(pte)
-        yield from _grab(k, pfn, flags)
+        if flags & FOLL_WRITE and not (yield from can_follow_write_pte(k, vma, pte, flags)):
+            pfn = None
+        elif enc.pte_special(pte) and pfn != k.zero_pfn:
+            pfn = None        # vm_normal_page() is NULL and it is not the zero page
+        elif not enc.pte_write(pte) and (yield from gup_must_unshare(k, flags, pfn)):
+            pfn = UNSHARE
+        if isinstance(pfn, int):
+            yield from _grab(k, pfn, flags)
     yield from spin_unlock(lock)
     return pfn
 
 
-def handle_mm_fault(k, t, vma, addr, write):
-    """__handle_mm_fault -> __pte_alloc + do_anonymous_page. 0 or -errno."""
-    enc, lock = k.enc, t.mm.page_table_lock
-    table, i, v = yield from _walk_to_pmd(k, t, addr, "handle_mm_fault")
-    if table is None:
-        return -EFAULT
-    if enc.pmd_none(v):
-        new = t.alloc_table()
-        if new is None:
-            return -ENOMEM
-        yield from spin_lock(lock)
-        now = yield from read_entry(k, table, i, "__pte_alloc")
-        if enc.pmd_none(now):
-            # (1) the empty table is initialised, smp_wmb(), then (2) the pmd
-            # is populated. Pairs with: gup_fast's lockless pmd read.
-            yield Fence("wmb")
-            yield from write_entry(k, table, i, enc.mk_table(new.pfn))
-            v = enc.mk_table(new.pfn)
-        else:
-            v = now
-        yield from spin_unlock(lock)
-    if enc.pmd_huge(v):
-        return -EFAULT     # MODEL: no huge-pmd fault paths (COW, NUMA)
-    ptes = lower_table(k, v)
-    j = k.geo.index("pte", addr)
-    pfn = t.alloc_page()
-    if pfn is None:
-        return -ENOMEM
-    # do_anonymous_page(): the new page is private until set_pte_at publishes it.
-    yield Store(k.count(pfn), 1)
-    yield Store(k.mapcount(pfn), 0)
-    yield from spin_lock(lock)
-    pte = yield from read_entry(k, ptes, j, "do_anonymous_page")
-    if enc.pte_none(pte):
-        yield from write_entry(k, ptes, j, enc.mk_pte(pfn, write=vma.write))
-    else:
-        yield Store(k.count(pfn), 0)   # raced with another fault: page_cache_release
-    yield from spin_unlock(lock)
+def gup_must_unshare(k, flags, pfn):
+    """v5.19: a read-only FOLL_PIN of an anon page that is not
+    PageAnonExclusive must unshare it first (a fork may share it), so the
+    pin is never on a page another mm maps."""
+    if not mm_since(k, "5.19") or flags & (FOLL_WRITE | FOLL_PIN) != FOLL_PIN \
+            or pfn == k.zero_pfn or not (yield from PageAnon(k, pfn)):
+        return False
+    return not (yield Load(k.anon_exclusive(pfn)))
+
+
+def can_follow_write_pte(k, vma, pte, flags):
+    """May a FOLL_WRITE lookup use this pte? (The era's rule: module docstring.)"""
+    enc = k.enc
+    if enc.pte_write(pte):
+        return True
+    if not mm_since(k, "4.9"):
+        return False
+    if not mm_since(k, "6.0"):
+        return bool(flags & FOLL_FORCE and flags & FOLL_COW and enc.flag(pte, "dirty"))
+    pfn = enc.pte_pfn(pte)
+    if not flags & FOLL_FORCE or vma.shared or enc.pte_special(pte) or pfn == k.zero_pfn:
+        return False
+    if (yield Load(vma.vm_write)):
+        return False
+    if not (yield from PageAnon(k, pfn)):
+        return False
+    return (yield Load(k.anon_exclusive(pfn)))
+
+
+def faultin_page(k, t, vma, addr, flags, unshare=False):
+    """handle_mm_fault() for a lookup that failed: (0 or -errno, new flags)."""
+    ret = yield from __handle_mm_fault(k, t, vma, addr, bool(flags & FOLL_WRITE), unshare)
+    if ret & VM_FAULT_ERROR:
+        return vm_fault_to_errno(ret), flags
+    # do_wp_page broke COW (or reused the page) but left the pte read-only,
+    # as VM_WRITE is clear (a FOLL_FORCE write): (1) remember that, then (2)
+    # look the page up again. Pairs with: madvise(MADV_DONTNEED) zapping the
+    # pte in between (zap_pte_range).
+    if ret & VM_FAULT_WRITE and not (yield Load(vma.vm_write)):
+        if not mm_since(k, "4.9"):
+            yield Note("COW broken but VM_WRITE clear: drop FOLL_WRITE, look up as a read")
+            flags &= ~FOLL_WRITE
+        elif not mm_since(k, "6.0"):
+            flags |= FOLL_COW
+    return 0, flags
+
+
+def check_vma_flags(k, vma, flags):
+    """0, or -EFAULT when the VMA does not allow this access."""
+    if vma.hugetlb or not flags & FOLL_WRITE:
+        return 0
+    if not (yield Load(vma.vm_write)) and (not flags & FOLL_FORCE or vma.shared):
+        return -EFAULT     # FOLL_FORCE writes only through COW (is_cow_mapping)
+    if flags & FOLL_LONGTERM and vma.shared and not vma.anon and mm_since(k, "6.5"):
+        return -EFAULT     # !writable_file_mapping_allowed(): needs dirty tracking
     return 0
 
 
-def get_user_pages(k, t, start, nr_pages, write, pages, flags=1):
-    """__get_user_pages(): caller holds mmap_sem for reading."""
+def follow_hugetlb(k, t, vma, addr, write, flags):
+    """The hugetlb branch of __get_user_pages: a referenced pfn or -errno."""
+    try:
+        from ..hugetlb import follow_hugetlb_page, hugetlb_fault
+    except ImportError:
+        return -EFAULT
+    while True:
+        yield SpinHint("__get_user_pages: follow_hugetlb_page / hugetlb_fault")
+        r = yield from follow_hugetlb_page(k, t, vma, addr, write, flags)
+        if isinstance(r, int):
+            return r
+        if r == RETRY:
+            continue
+        ret = yield from hugetlb_fault(k, t, vma, addr, write)
+        if ret:
+            return ret
+
+
+def get_user_pages(k, t, start, nr_pages, write, pages, flags=FOLL_GET):
+    """__get_user_pages(): caller holds mmap_sem for reading. ``flags`` adds
+    FOLL_FORCE / FOLL_LONGTERM / FOLL_PIN to the reference kind."""
+    gup_flags = flags | (FOLL_WRITE if write else 0)
     i = 0
     while i < nr_pages:
         addr = start + i * PAGE_SIZE
         vma = yield from find_vma(k, t, addr)
-        if vma is None or (write and not vma.write):
-            return i if i else -EFAULT
-        while True:
-            yield SpinHint("__get_user_pages: follow_page_mask / handle_mm_fault")
-            r = yield from follow_page_mask(k, t, addr, write, flags)
-            if isinstance(r, int):
-                break
-            if r == RETRY:
-                continue
-            ret = yield from handle_mm_fault(k, t, vma, addr, write)
-            if ret:
-                return i if i else ret
+        err = -EFAULT if vma is None else (yield from check_vma_flags(k, vma, gup_flags))
+        if err:
+            return i if i else err
+        if vma.hugetlb:
+            r = yield from follow_hugetlb(k, t, vma, addr, bool(write), gup_flags)
+            if r < 0:
+                return i if i else r
+        else:
+            r = yield from _follow_or_fault(k, t, vma, addr, gup_flags)
+            if r < 0:
+                return i if i else r
         pages.append(r)
         i += 1
     return i
 
 
-__all__ = ["find_vma", "follow_page_mask", "handle_mm_fault", "get_user_pages", "RETRY"]
+def _follow_or_fault(k, t, vma, addr, gup_flags):
+    """The retry loop around one page: a referenced pfn or -errno."""
+    foll_flags = gup_flags
+    while True:
+        yield SpinHint("__get_user_pages: follow_page_mask / faultin_page")
+        r = yield from follow_page_mask(k, t, vma, addr, foll_flags)
+        if isinstance(r, int):
+            break
+        if r == RETRY:
+            continue
+        ret, foll_flags = yield from faultin_page(k, t, vma, addr, foll_flags,
+                                                  unshare=r == UNSHARE)
+        if ret:
+            return ret
+    if gup_flags & FOLL_WRITE and not vma.anon and not vma.shared:
+        mapping = yield Load(k.mapping(r))
+        yield Assert(mapping == "anon", "get_user_pages(FOLL_WRITE) on a private file "
+                     "mapping returned a page-cache page (PageAnon() is false): the write "
+                     "goes to the file, not to a COW copy (Dirty COW, CVE-2016-5195)",
+                     page=r, mapping=mapping, name="write-pin-on-pagecache")
+    return r
+
+
+__all__ = ["find_vma", "follow_page_mask", "follow_page_pte", "can_follow_write_pte",
+           "faultin_page", "check_vma_flags", "handle_mm_fault", "get_user_pages",
+           "gup_must_unshare", "RETRY", "UNSHARE", "FOLL_FORCE", "FOLL_COW", "FOLL_LONGTERM"]
