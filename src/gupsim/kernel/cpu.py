@@ -131,6 +131,8 @@ def _broadcast(k, cpu, start, end, mm):
             yield Store(cell, token if c != cpu else None)
         if cells and c != cpu:
             busy.append(k.uaccess_cell(c))
+    if busy:
+        yield Fence("mb")                   # dsb ish
     for cell in busy:
         yield Await((cell,), lambda v: v == 0, f"dsb ish: {cell} access completes")
 

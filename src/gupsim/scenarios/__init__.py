@@ -1,5 +1,6 @@
 """Named scenarios (registered in gupsim.spec.SCENARIOS on import)."""
 
 from . import gup  # noqa: F401  (registers the GUP scenarios)
+from . import memory  # noqa: F401  (frame reuse, TLBs, migration)
 
 __all__ = ["gup"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ...ops import Await, Fence, Load, Rmw, SpinHint, Store
 from ..mm import EFAULT, ENOMEM, spin_lock, spin_unlock
-from ..page import FOLL_PIN, GUP_PIN_COUNTING_BIAS, get_page
+from ..page import FOLL_PIN, GUP_PIN_COUNTING_BIAS, alloc_page, get_page
 from ..pagetable import PAGE_SHIFT, PAGE_SIZE, lower_table, read_entry, write_entry
 
 RETRY = "retry"
@@ -131,7 +131,7 @@ def handle_mm_fault(k, t, vma, addr, write):
         return -EFAULT     # MODEL: no huge-pmd fault paths (COW, NUMA)
     ptes = lower_table(k, v)
     j = k.geo.index("pte", addr)
-    pfn = t.alloc_page()
+    pfn = yield from alloc_page(k, t)
     if pfn is None:
         return -ENOMEM
     # do_anonymous_page(): the new page is private until set_pte_at publishes it.
