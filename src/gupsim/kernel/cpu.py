@@ -109,14 +109,21 @@ def flush_tlb_range(k, cpu: int, start: int, end: int, mm=None):
             yield SendIpi(targets, _flush_func(k, start, end, mm, what), wait=True,
                           name="flush_tlb_range")
         return
+    if k.arch.tlb_flush_ipi:
+        yield from flush_tlb_local_only(k, cpu, start, end, mm)
+        return
     # MODEL: dsb ishst; tlbi ...is; dsb ish -- the barrier is all an IRQs-off
     # walker sees of it.
     yield Fence("mb")
-    if k.arch.tlb_flush_ipi:
-        # x86 without the shootdown IPI: only the local TLB is flushed.
-        yield from local_flush_tlb_range(k, cpu, start, end, mm)
-        return
     yield from _broadcast(k, cpu, start, end, mm)
+
+
+def flush_tlb_local_only(k, cpu, start, end, mm=None):
+    """An IPI arch without the shootdown IPI (the ``tlb:flush-ipi`` ablation):
+    invlpg on this CPU only (serialising: a full barrier); the other CPUs keep
+    their entries."""
+    yield Fence("mb")
+    yield from local_flush_tlb_range(k, cpu, start, end, mm)
 
 
 def _broadcast(k, cpu, start, end, mm):
@@ -181,5 +188,6 @@ def synchronize_sched(k, cpu: int):
 
 
 __all__ = ["tlb_declare", "tlb_cells", "local_flush_tlb_range", "flush_tlb_range",
+           "flush_tlb_local_only",
            "flush_tlb_mm", "flush_tlb_page", "kick_all_cpus_sync",
            "synchronize_sched", "tlb_remove_table_sync_one"]
