@@ -13,8 +13,11 @@ What is a cell and what is not:
 * immutable Python during a run: which frames are page tables (``k.tables``),
   the THP deposited page table, VMA bounds, per-thread page pools.
 
-MODEL: frames are not reallocated within one execution: a freed page keeps
-count 0 and a freed page-table page keeps its poison.
+Data frames freed at run time go back to the page allocator (page.py:
+alloc_page/free_page, the ``zone.free_list`` cell) and may be handed out
+again in the same execution; ``page[N]._alloc_gen`` tells one owner of a frame
+from the next. MODEL: page-table pages are not reallocated within one
+execution: a freed page-table page keeps its poison.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from ..spec import Invariant, Program, ThreadSpec
 from .arch import Arch, get_arch
 from .fault import ZERO_PFN, mm_version
 from .gup.designs import Design, get_design
+from .page import FREE_LIST
 from .pagetable import Encoding, Geometry, Table, split_halves
 
 NO_HEAD = None
@@ -113,6 +117,12 @@ class Kernel:
         self.memory["gup_readers"] = 0
         self.files: list = []
         self.zero_pfn = self._boot_zero_page()
+        self.memory[FREE_LIST] = ()
+        self.tlb: dict[int, list[tuple[int, int]]] = {}
+        """cpu -> the (mm id, address) pairs it has a TLB cell for (cpu.tlb_declare)."""
+        self.tlb_flushes: dict[int, int] = {}
+        """cpu -> broadcast invalidations issued so far (cpu.py: each writes a
+        distinct value into the TLB cells it invalidates)."""
 
     # --- cells of struct page ------------------------------------------------
     def count(self, pfn: int) -> str:
@@ -144,6 +154,23 @@ class Kernel:
     def anon_exclusive(self, pfn: int) -> str:
         """PG_anon_exclusive (v5.19): the anon page is mapped by one mm only."""
         return f"page[{pfn}].anon_exclusive"
+    def alloc_gen(self, pfn: int) -> str:
+        """Allocation generation of the frame (page.py): odd while the frame is
+        allocated, even while it is free; every allocation and every free adds
+        one, so (pfn, generation) names one owner of the frame.
+
+        MODEL: no kernel field; it stands for what KASAN's page tags and
+        page_owner record."""
+        return f"page[{pfn}]._alloc_gen"
+
+    # --- per-CPU TLB cells (cpu.py, user.py) -----------------------------------
+    def tlb_cell(self, cpu: int, mm: int, addr: int) -> str:
+        """One cached translation of ``cpu``'s TLB for ``addr`` in mm ``mm``."""
+        return f"cpu{cpu}.tlb[mm{mm} {addr:#x}]"
+
+    def uaccess_cell(self, cpu: int) -> str:
+        """1 while ``cpu`` is inside one user access (one instruction)."""
+        return f"cpu{cpu}.uaccess"
 
     # --- setup-time allocation (no yields: before threads start) ---------------
     def alloc_pages(self, n: int = 1, kind: str = "data") -> int:
@@ -159,6 +186,7 @@ class Kernel:
                 self.memory[self.data(pfn)] = 0
                 self.memory[self.mapping(pfn)] = None
                 self.memory[self.anon_exclusive(pfn)] = False
+                self.memory[self.alloc_gen(pfn)] = 1     # allocated at setup
         return first
 
     def alloc_table(self, mm: int, level: str) -> Table:
@@ -265,8 +293,10 @@ class Kernel:
     def task(self, cpu: int, mm: MmStruct, pages: int = 0, tables: int = 0):
         """``current`` for a thread on ``cpu``, with frames it may allocate."""
         from .mm import Task
-        return Task(cpu, mm, [self.alloc_pages(1) for _ in range(pages)],
-                    [self.alloc_table(mm.id, "pte") for _ in range(tables)])
+        pool = [self.alloc_pages(1) for _ in range(pages)]
+        for pfn in pool:
+            self.memory[self.alloc_gen(pfn)] = 0     # free, reserved for the task
+        return Task(cpu, mm, pool, [self.alloc_table(mm.id, "pte") for _ in range(tables)])
 
     def other_cpus(self, cpu: int) -> tuple[int, ...]:
         return tuple(c for c in range(self.nr_cpus) if c != cpu)
@@ -325,7 +355,8 @@ class Kernel:
         for cell, v in ((self.count(ZERO_PFN), 1), (self.mapcount(ZERO_PFN), -1),
                         (self.head(ZERO_PFN), NO_HEAD), (self.data(ZERO_PFN), 0),
                         (self.mapping(ZERO_PFN), None),
-                        (self.anon_exclusive(ZERO_PFN), False)):
+                        (self.anon_exclusive(ZERO_PFN), False),
+                        (self.alloc_gen(ZERO_PFN), 1)):
             self.memory[cell] = v
         return ZERO_PFN
 
@@ -356,4 +387,4 @@ def snapshot(k: Kernel, mem) -> dict:
     return {"arch": k.arch.name, "design": k.design.name, "tables": tables, "pages": pages}
 
 
-__all__ = ["Kernel", "MmStruct", "Vma", "NO_HEAD", "snapshot"]
+__all__ = ["Kernel", "MmStruct", "Vma", "NO_HEAD", "FREE_LIST", "snapshot"]

@@ -101,12 +101,19 @@ def refcount_balanced(k, held=None) -> Invariant:
 
 def gup_results_consistent(k, thread: str, expected_pages: dict[int, int]) -> Invariant:
     """``gup-returned-mapped-pages``: each page a GUP call returned is the page
-    mapped at that address at setup (splits are in place: same pfns)."""
+    mapped at that address at setup (splits are in place: same pfns), and,
+    when the thread also reports the allocation generation it saw while it
+    held each reference (a third element of its result, page.alloc_gen), the
+    same owner of that frame: a reference that landed on the frame after it
+    was freed and reused is on someone else's page."""
+    gens = {i: k.memory.get(k.alloc_gen(p)) for i, p in expected_pages.items()}
+
     def check(mem, results):
         r = results.get(thread)
         if not isinstance(r, tuple):
             return None
         nr, pages = r[0], r[1]
+        seen = r[2] if len(r) > 2 else ()
         for i, pfn in enumerate(pages):
             want = expected_pages.get(i)
             if want is not None and pfn != want:
@@ -114,6 +121,14 @@ def gup_results_consistent(k, thread: str, expected_pages: dict[int, int]) -> In
                     "invariant", "gup-returned-mapped-pages",
                     f"{thread}: page {i} of the range is pfn {pfn}, the address maps "
                     f"pfn {want}", {"nr": nr, "pages": pages})
+            if want is not None and i < len(seen) and seen[i] != gens[i]:
+                return make_violation(
+                    "invariant", "gup-returned-mapped-pages",
+                    f"{thread}: page {i} of the range is pfn {pfn} of allocation "
+                    f"generation {seen[i]}, but the address mapped generation "
+                    f"{gens[i]} of that frame: the reference landed on the frame "
+                    "after it was freed and reused (someone else's page)",
+                    {"nr": nr, "pages": pages, "generations": seen})
         return None
     return Invariant("gup-returned-mapped-pages", check, when="end")
 

@@ -7,8 +7,8 @@ an Await until the lock can be taken, then takes it with a cmpxchg).
 folded into mm->page_table_lock; every pte/pmd updater in the model takes it).
 
 ``Task`` is ``current``: the CPU a thread runs on, its mm, and the frames it
-may allocate (MODEL: a fault allocates from a pool reserved at setup, so the
-allocator itself is not a shared structure in the model).
+may allocate (MODEL: page.alloc_page hands out freed frames first, then frames
+from this pool reserved at setup).
 """
 
 from __future__ import annotations

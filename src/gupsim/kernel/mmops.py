@@ -118,7 +118,7 @@ def shrink_page(k, t, addr):
     yield from put_page(k, pfn)                     # the mapping's reference
     # (2) __remove_mapping(): only the isolation reference may be left.
     if (yield from page_ref_freeze(k, pfn, 1)):
-        yield from free_page(k, pfn)
+        yield from free_page(k, pfn)                # back to the allocator: reusable
         return True
     # Someone (GUP) holds a reference: the page stays. MODEL: mapped back.
     yield Note(f"reclaim: page {pfn} has extra references, kept")

@@ -23,26 +23,91 @@ already ran) are violations.
 
 from __future__ import annotations
 
-from ..ops import Assert, IrqDisable, IrqEnable, Load, Note, Rmw, Store
+from ..ops import Assert, IrqDisable, IrqEnable, Load, Note, Rmw, SpinHint, Store
 
 GUP_PIN_COUNTING_BIAS = 1024
+FREE_LIST = "zone.free_list"
+"""Cell: the page allocator's free frames, most recently freed first."""
+PAGE_POISON = "PAGE_POISON"
+"""Contents of a freed frame (include/linux/poison.h PAGE_POISON, 0xaa in
+every byte): what a user access through a stale translation reads."""
 FOLL_GET, FOLL_PIN, FOLL_WRITE = 1, 2, 4
 
 
 def alloc_page(k, t):
-    """alloc_page(GFP_HIGHUSER_MOVABLE) for ``current`` (``t``): a free frame or None.
+    """alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_ZERO) for ``current`` (``t``): a
+    free frame or None.
 
-    MODEL: frames come from the task's pool reserved at setup."""
-    return t.alloc_page()
-    yield  # a generator, like every allocation path that may race
+    __rmqueue_pcplist(): the most recently freed frame comes first (the hot
+    end of the per-CPU list), so a frame freed by reclaim, munmap or migration
+    is what the next fault gets. (1) pop the free list with a cmpxchg loop,
+    then (2) bump the frame's generation and zero it (prep_new_page,
+    clear_highpage). Pairs with: free_page (push).
+    MODEL: the per-CPU lists and the buddy free lists are one LIFO list shared
+    by every CPU (one cell, like an llist), so a frame freed on one CPU can be
+    reused on another at once; when it is empty the frame comes from the
+    task's pool reserved at setup. The reference count is left at 0: callers
+    set the first reference (set_page_refcounted) themselves."""
+    while True:
+        yield SpinHint("alloc_page: free list cmpxchg")
+        frames = yield Load(FREE_LIST)
+        if not frames:
+            pfn = t.alloc_page()
+            break
+        old = yield Rmw(FREE_LIST, "cmpxchg", frames[1:], expected=frames, order="acquire")
+        if old == frames:
+            pfn = frames[0]
+            break
+    if pfn is None:
+        return None
+    gen = yield Rmw(k.alloc_gen(pfn), "add", 1, order="once")
+    yield Assert(gen % 2 == 0, "alloc_page() handed out a frame that is not free "
+                 "(bad_page: the frame is still in use)", page=pfn, generation=gen,
+                 name="bad-page-state")
+    yield Store(k.data(pfn), 0)
+    return pfn
 
 
 def free_page(k, pfn):
-    """__free_pages(): the frame goes back to the allocator.
+    """free_unref_page() / __free_pages(): the frame goes back to the allocator.
 
-    MODEL: frames are not reused within an execution, so freeing is a trace
-    note; the zero count is what every later getter sees."""
+    free_pages_prepare(): check and reset struct page (_mapcount -1, not a
+    tail), poison the contents (CONFIG_PAGE_POISONING: PAGE_POISON) and bump
+    the generation, then (1) push the frame on the free list with a cmpxchg
+    loop. Pairs with: alloc_page (pop).
+    MODEL: a THP head is poisoned and marked free but not put on the list
+    (only order-0 frames are handed out again); its tails keep their state."""
+    gen = yield Rmw(k.alloc_gen(pfn), "add", 1, order="once")
+    yield Assert(gen % 2 == 1, "freeing a page that is already free (bad_page: "
+                 "double free)", page=pfn, generation=gen, name="bad-page-state")
     yield Note(f"free page {pfn}")
+    yield Store(k.data(pfn), PAGE_POISON)
+    if pfn in k.large_folios:
+        return
+    yield Store(k.mapcount(pfn), -1)
+    yield Store(k.mapping(pfn), None)            # page->mapping = NULL
+    yield Store(k.anon_exclusive(pfn), False)    # PG_anon_exclusive cleared
+    while True:
+        yield SpinHint("free_page: free list cmpxchg")
+        frames = yield Load(FREE_LIST)
+        old = yield Rmw(FREE_LIST, "cmpxchg", (pfn,) + frames, expected=frames,
+                        order="release")
+        if old == frames:
+            return
+
+
+def check_page_owner(k, pfn, gen, what):
+    """The frame still belongs to the owner a translation or reference was
+    obtained for: not free (``page-use-after-free``) and not reallocated since
+    (``access-to-reused-page``). ``gen`` is the generation seen then."""
+    now = yield Load(k.alloc_gen(pfn))
+    yield Assert(now % 2 == 1, f"{what} on a freed page (use-after-free: the frame "
+                 "is back in the page allocator)", page=pfn, generation=now,
+                 generation_then=gen, name="page-use-after-free")
+    yield Assert(now == gen, f"{what} on a reused page (the frame was freed and "
+                 "allocated to a new owner since)", page=pfn, generation=now,
+                 generation_then=gen, name="access-to-reused-page")
+    return now
 
 
 def get_page(k, pfn):
@@ -173,7 +238,7 @@ def page_ref_unfreeze(k, pfn, count):
     yield Store(k.count(pfn), count, order="release")
 
 
-__all__ = ["alloc_page", "FOLL_GET", "FOLL_PIN", "FOLL_WRITE", "GUP_PIN_COUNTING_BIAS", "free_page",
+__all__ = ["alloc_page", "FREE_LIST", "check_page_owner", "PAGE_POISON", "FOLL_GET", "FOLL_PIN", "FOLL_WRITE", "GUP_PIN_COUNTING_BIAS", "free_page",
            "get_page", "get_page_unless_zero", "page_cache_get_speculative",
            "page_cache_add_speculative", "get_huge_page_tail", "get_head_page_multiple",
            "compound_head", "put_page", "folio_put_refs", "compound_lock",

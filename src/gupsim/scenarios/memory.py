@@ -1,0 +1,193 @@
+"""Physical-memory scenarios: frames freed and handed out again, stale TLB
+entries, page migration (kernel/page.py allocator, kernel/user.py,
+kernel/cpu.py TLBs, kernel/migrate.py).
+
+The GUP thread here is a driver doing DMA into user memory: it pins one page
+with __get_user_pages_fast (write), notes the page's allocation generation
+while it holds the reference, writes ``DMA_DATA`` through the pin and
+releases it. Besides the Asserts at the accesses (page-use-after-free,
+access-to-reused-page, get_page-on-free-page, ...) two end-of-run properties
+apply: ``gup-returned-mapped-pages`` (the pinned frame is the page the address
+mapped, same allocation generation: not someone else's page after reuse) and
+``gup-write-lost`` (what the driver wrote is what the process sees at the
+address at the end, unless the address was unmapped).
+
+Verdicts (checked in tests/kernel/test_memory_scenarios.py, each with dpor and
+with dfs and a preemption bound of 2; ``check <scenario> --param ...``):
+
+=====================  ========  =============================  =========
+scenario               arch      design                         verdict
+=====================  ========  =============================  =========
+gup-vs-reclaim-reuse   arm64     arm-rfc-2013                   violation
+gup-vs-reclaim-reuse   arm64     generic-rcu-2014               safe
+gup-vs-reclaim-reuse   arm64     generic-rcu-2014 without       violation
+                                 walker:recheck-pte
+gup-vs-reclaim-reuse   arm64     modern                         safe
+gup-vs-reclaim-reuse   x86-64    x86-2008                       safe
+user-vs-munmap         x86-64    x86-2008                       safe
+user-vs-munmap         x86-64    x86-2008 without tlb:flush-ipi violation
+user-vs-munmap         arm64     generic-rcu-2014, modern,      safe
+                                 arm-rfc-2013
+gup-vs-migration       arm64     modern, generic-rcu-2014       safe
+gup-vs-migration       x86-64    x86-2008, modern               safe
+gup-vs-migration       arm64     arm-rfc-2013,                  violation
+                                 readers-counter-2013
+gup-vs-migration       arm64     generic-rcu-2014 without       violation
+                                 walker:recheck-pte
+=====================  ========  =============================  =========
+
+* gup-vs-reclaim-reuse: the seed walker's plain get_page() lands on the frame
+  after reclaim freed it (get_page on a free page) or after a fault of another
+  mm got it from the allocator (a reference on someone else's page). A
+  speculative reference alone does not help: get_page_unless_zero() succeeds
+  on the new owner's page; the pte re-check is what sends it back.
+* user-vs-munmap: the user access is one instruction; on x86 the flush IPI
+  cannot be taken inside it and invalidates the TLB entry before munmap frees
+  the frame; arm64's broadcast tlbi invalidates it and the dsb waits for the
+  instruction in flight. Without the IPI, x86 keeps a stale entry and the
+  next load reads the freed frame.
+* gup-vs-migration: migration compares the count with the expected one after
+  turning the pte into a migration entry; a walker without the pte re-check
+  keeps a pin on the old page while the process is moved to the new one (the
+  DMA write is lost), or takes get_page() on the freed old page.
+"""
+
+from __future__ import annotations
+
+from ..kernel import Kernel
+from ..kernel.cpu import tlb_declare
+from ..kernel.gup import __get_user_pages_fast, put_user_pages
+from ..kernel.invariants import gup_results_consistent, refcount_balanced
+from ..kernel.mm import Task
+from ..kernel.migrate import migrate_pages
+from ..kernel.mmops import do_fault, munmap, shrink_page
+from ..kernel.user import user_load
+from ..ops import Load, Store
+from ..spec import Invariant, ThreadSpec, make_violation, scenario
+
+DMA_DATA = "DMA data"
+"""What the GUP thread writes through its pin."""
+USER_DATA = 42
+"""The page's contents at setup in user-vs-munmap."""
+
+_DOCS = dict(
+    arch="architecture (x86-64, x86-pae, arm, arm-lpae, arm64, powerpc)",
+    design="GUP-fast design (x86-2008, arm-rfc-2013, powerpc-2008, generic-rcu-2014, "
+           "readers-counter-2013, modern, weak-default)",
+    ptrs="entries per pte table (= base pages per THP), 2 or 4",
+)
+
+
+def gup_dma_thread(k, t, addr):
+    """Pin the page at ``addr``, write DMA_DATA through the pin, release.
+    Returns (nr, pages, generations seen while holding the references)."""
+    pages: list[int] = []
+    n = yield from __get_user_pages_fast(k, t, addr, 1, True, pages)
+    gens = []
+    for pfn in pages:
+        gens.append((yield Load(k.alloc_gen(pfn))))
+        yield Store(k.data(pfn), DMA_DATA)
+    yield from put_user_pages(k, pages)
+    return (n, tuple(pages), tuple(gens))
+
+
+def gup_write_lost(k, mm, addr, thread) -> Invariant:
+    """``gup-write-lost``: if ``thread`` pinned the page and wrote through the
+    pin, the page mapped at ``addr`` at the end (if any) holds what it wrote."""
+    ptes, j = k.pte_slot(mm, addr, create=False)
+
+    def check(mem, results):
+        r = results.get(thread)
+        pte = mem.get(ptes.cell(j))
+        if not isinstance(r, tuple) or not r[0] or not k.enc.pte_present(pte):
+            return None
+        pfn = k.enc.pte_pfn(pte)
+        if mem.get(k.data(pfn)) == DMA_DATA:
+            return None
+        return make_violation(
+            "invariant", "gup-write-lost",
+            f"{thread} wrote through its pin on page {r[1][0]}, but {addr:#x} maps "
+            f"page {pfn}, which does not hold the write: the process was moved off "
+            "the pinned page", {"pinned": r[1][0], "mapped": pfn,
+                                "data": mem.get(k.data(pfn))})
+    return Invariant("gup-write-lost", check, when="end")
+
+
+def _boot(arch, design, ptrs, mms=1):
+    k = Kernel(arch, design, cpus=2, ptrs_per_pte=ptrs)
+    out = []
+    for _ in range(mms):
+        mm = k.new_mm()
+        k.add_vma(mm, 0, k.geo.size("pmd"))
+        out.append(mm)
+    return k, out
+
+
+def _gup_program(k, mm, other: ThreadSpec, expected=None):
+    gup = ThreadSpec("gup0", gup_dma_thread(k, k.task(0, mm), 0), cpu=0)
+    invariants = [refcount_balanced(k), gup_write_lost(k, mm, 0, "gup0")]
+    if expected is not None:
+        invariants.append(gup_results_consistent(k, "gup0", expected))
+    return k.program([gup, other], invariants)
+
+
+def reclaim_then_fault(k, t, other):
+    """Reclaim the page at 0 of ``t.mm``; if it was freed, fault address 0 of
+    ``other`` (another task's mm, on the same CPU), which gets the frame."""
+    if (yield from shrink_page(k, t, 0)):
+        return (yield from do_fault(k, other, 0))
+    return None
+
+
+@scenario("gup-vs-reclaim-reuse", tags=("gup", "reclaim", "memory"), **_DOCS)
+def gup_vs_reclaim_reuse(arch="arm64", design="generic-rcu-2014", ptrs=2):
+    """GUP-fast on cpu0 while cpu1 reclaims the page and then faults a page for
+    another mm, which reuses the freed frame. Bugs show as a reference taken
+    on the frame after it was freed or reused."""
+    k, (mm, mm1) = _boot(arch, design, ptrs, mms=2)
+    pfn = k.map_page(mm, 0)
+    k.pte_slot(mm1, 0)                      # mm1's pte table exists already
+    other = Task(1, mm1)                    # no pool: the frame must come back
+    thread = reclaim_then_fault(k, k.task(1, mm), other)
+    return _gup_program(k, mm, ThreadSpec("reclaim", thread, cpu=1), {0: pfn})
+
+
+@scenario("gup-vs-migration", tags=("gup", "migration", "memory"), **_DOCS)
+def gup_vs_migration(arch="arm64", design="modern", ptrs=2):
+    """GUP-fast on cpu0 while cpu1 migrates the page to a new frame. Bugs show
+    as a pin left on the old page (the DMA write is lost) or get_page() on
+    the freed old page."""
+    k, (mm,) = _boot(arch, design, ptrs)
+    k.map_page(mm, 0)
+    thread = migrate_pages(k, k.task(1, mm, pages=1), 0)
+    # The page GUP returns is the old or the new one, both legitimately.
+    return _gup_program(k, mm, ThreadSpec("migrate", thread, cpu=1))
+
+
+def user_thread(k, t, addr, loads):
+    """``loads`` user loads from ``addr``: the values read (or -EFAULT)."""
+    out = []
+    for _ in range(loads):
+        out.append((yield from user_load(k, t, addr)))
+    return tuple(out)
+
+
+@scenario("user-vs-munmap", tags=("tlb", "munmap", "memory"),
+          filled="the TLB entry is filled at setup (else by the thread's first load)",
+          **_DOCS)
+def user_vs_munmap(arch="x86-64", design="x86-2008", ptrs=2, filled=True):
+    """A user load on cpu0 (through its TLB) while cpu1 munmaps the range.
+    Bugs show as a load through a stale TLB entry from a freed frame."""
+    k, (mm,) = _boot(arch, design, ptrs)
+    pfn = k.map_page(mm, 0)
+    k.memory[k.data(pfn)] = USER_DATA
+    tlb_declare(k, 0, mm, 0, fill=filled)
+    loads = 1 if filled else 2
+    threads = [ThreadSpec("user", user_thread(k, k.task(0, mm), 0, loads), cpu=0),
+               ThreadSpec("munmap", munmap(k, k.task(1, mm), 0, k.geo.size("pmd")),
+                          cpu=1)]
+    return k.program(threads, [refcount_balanced(k)])
+
+
+__all__ = ["DMA_DATA", "gup_dma_thread", "gup_write_lost", "reclaim_then_fault",
+           "user_thread", "gup_vs_reclaim_reuse", "gup_vs_migration", "user_vs_munmap"]
