@@ -75,8 +75,10 @@ class Graph:
 
     def base(self, tid, drain=True, cell=None):
         """Ancestors a new event of ``tid`` starts with; a plain read (drain
-        False) under TSO skips its thread's writes since the last drain,
-        except its own latest write to the same cell (coherence)."""
+        False) under TSO skips its thread's writes since the last drain.
+        With ``cell``, the thread's own latest write to it is added: the
+        lower bound for what such a read may read (coherence), which is not
+        a global-order edge (store forwarding)."""
         if not self.tso:
             return self._up(self.last, tid)
         b = self._up(self.last_r, tid) | self._up(self.last_d, tid)
@@ -117,7 +119,10 @@ class Graph:
             self.last_w[tid] = s
 
     def add_read(self, s, tid, cell, rf, flags, code, value, drain=False):
-        anc = self.base(tid, drain, cell)
+        # Under TSO a plain read is not ordered after its own thread's
+        # buffered write to the cell: that write only bounds which writes the
+        # read may read (``base(..., cell)``, coherence), it is no ancestor.
+        anc = self.base(tid, drain)
         porf = self.porf_pred(tid)
         if rf != INIT:
             porf |= self.porf[rf] | (1 << rf)
