@@ -343,3 +343,23 @@ def test_futex_key_with_the_weak_default_never_gets_out():
     res = run_one(setup, body, "arm-lpae", "weak-default")
     assert res.verdict == "livelock"
     assert "get_futex_key: again" in dict(res.violation.evidence)["t (cpu0)"]
+
+
+def test_a_get_that_would_wrap_the_refcount_is_a_violation():
+    from gupsim.kernel.page import INT_MAX
+
+    def setup(k):
+        mm = _mm(k)
+        pfn = k.map_page(mm, 0)
+        k.memory[k.count(pfn)] = INT_MAX       # as if 2^31 - 1 references were taken
+        return pfn
+
+    def body(k, pfn):
+        yield from get_page(k, pfn)
+
+    def factory():
+        k = Kernel("x86-64", "x86-2008", cpus=1)
+        pfn = setup(k)
+        return k.program([ThreadSpec("t", body(k, pfn), cpu=0)])
+    res = check(factory, CheckConfig(strategy="dfs"))
+    assert res.violation is not None and res.violation.name == "refcount-wrap"

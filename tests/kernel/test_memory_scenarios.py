@@ -26,11 +26,11 @@ VIOLATION = {
     ("user-vs-munmap", "x86-64", "x86-2008", "tlb:flush-ipi"): {"page-use-after-free"},
     # a pin left on the old page while the process moves to the new one
     ("gup-vs-migration", "arm64", "arm-rfc-2013", None):
-        {"gup-write-lost", "get_page-on-free-page"},
+        {"gup-write-reaches-mapping", "get_page-on-free-page"},
     ("gup-vs-migration", "arm64", "readers-counter-2013", None):
-        {"gup-write-lost", "get_page-on-free-page"},
+        {"gup-write-reaches-mapping", "get_page-on-free-page"},
     ("gup-vs-migration", "arm64", "generic-rcu-2014", "walker:recheck-pte"):
-        {"gup-write-lost"},
+        {"gup-write-reaches-mapping"},
 }
 
 SAFE = [

@@ -4,19 +4,30 @@ machinery that races with it, written on the op vocabulary (gupsim.ops).
 Layout (each module's docstring names the kernel file, era and protection
 scheme it models):
 
-* ``arch/``       architectures: capabilities (IPI or broadcast TLB flush, RCU
-                  table freeing, pte_special, levels, entry halves, memory model
-                  name) -- ``ARCHES``, ``get_arch``
-* ``pagetable``   shrunk geometry, per-arch entry encodings, entry accessors
-* ``core``        ``Kernel``: one booted world; setup helpers; ``program()``
-* ``page``        struct page refcounting (pre-2016 tail pins, folio era)
-* ``mm``          mmap_sem, page_table_lock, ``Task`` (current)
-* ``cpu``/``tlb`` TLB flush by IPI or broadcast, RCU-sched, mmu_gather
-* ``thp``         THP split, 2013 (splitting pmd) and 2016 (refcount freeze)
-* ``mmops``       munmap, reclaim, anonymous fault
-* ``gup/``        designs, the one lockless walker, slow path, entry points
-* ``futex``       get_futex_key (2013 THP-tail loop, post-2016)
-* ``invariants``  end-of-run properties (the rest are Asserts at the access)
+* ``arch/``        architectures: capabilities (IPI or broadcast TLB flush, RCU
+                   table freeing, pte_special, levels, entry halves, memory model
+                   name) -- ``ARCHES``, ``get_arch``
+* ``pagetable``    shrunk geometry, per-arch entry encodings, ``*_offset``, entry
+                   reads and writes (split halves on x86 PAE)
+* ``core``         ``Kernel``: one booted world; setup helpers; ``program()``
+* ``page``         struct page refcounting (pre-2016 tail pins, folio era) and
+                   the page allocator, which reuses freed frames
+* ``mm``           mmap_sem, page_table_lock, ``Task`` (current)
+* ``cpu``/``tlb``  per-CPU TLBs, flush by IPI or broadcast, mmu_gather
+* ``rcu``          RCU-sched grace periods, call_rcu_sched
+* ``user``         user loads and stores through the TLB or a hardware walk
+* ``fault``        handle_mm_fault: anonymous, file, write-protect (COW/reuse)
+* ``fork``         dup_mmap/copy_page_range, write_protect_seq, early COW
+* ``filemap``      the page cache (lockless find_get_page)
+* ``madvise``      MADV_DONTNEED; ``mprotect``: change_protection
+* ``mmops``        munmap, reclaim, do_fault
+* ``migrate``      migrate_pages with migration entries and refcount freeze
+* ``thp``          THP split, 2013 (splitting pmd) and 2016 (refcount freeze)
+* ``khugepaged``   collapse_huge_page; ``hugetlb``: hugetlbfs mappings
+* ``gup/``         designs, the one lockless walker, slow path, entry points
+* ``futex``        get_futex_key (2013 THP-tail loop, post-2016)
+* ``invariants``   the named properties (most are Asserts at the access)
+* ``variant``      ``override``: any kernel function swapped for a variant
 
 A design is a set of named protections; derive your own in a line::
 

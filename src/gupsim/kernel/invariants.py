@@ -1,27 +1,42 @@
 """Kernel properties, named, with kernel-term messages.
 
-Most properties are Asserts at the access (sound under every strategy):
+Most properties are Asserts at the access (sound under every strategy); the
+short name is the ``Violation.name`` a check reports:
 
 * ``pgtable-use-after-free``: a freed page-table page is poisoned; every
   lockless entry read Asserts it did not read poison (pagetable.read_entry).
-* ``get_page-on-free-page``: get_page()/get_head_page_multiple() Assert the
-  count they incremented was > 0 (the kernel's VM_BUG_ON).
+* ``torn-pmd``: the walker descends only into a page-table page (a torn or
+  stale pmd, or a leaf taken for a table, points elsewhere); ``pfn-valid``:
+  a pte the walker accepts maps a valid data frame (a torn pte does not).
+* ``get_page-on-free-page``: get_page()/get_head_page_multiple()/the folio
+  grab Assert the count they incremented was > 0 (the kernel's VM_BUG_ON).
+* ``page-use-after-free`` / ``access-to-reused-page``: a user access through
+  a TLB entry (user.py) finds its frame still allocated to the owner it was
+  translated for (page.check_page_owner); ``bad-page-state``: the allocator
+  never hands out or frees a frame twice.
 * ``ref-across-split``: gup_huge_pmd() Asserts compound_head(page) == head
   and get_huge_page_tail() Asserts the tail's _count is still 0.
 * ``refcount-non-negative``: every put Asserts the count it decremented was
-  at least the number of references dropped.
-* ``progress``: retry loops carry SpinHint; the checker reports a livelock.
+  at least the number of references dropped; ``refcount-wrap``: no get
+  pushes a count past INT_MAX (the 2019 page refcount overflow).
 * ``write-pin-on-pagecache``: a write get_user_pages (FOLL_WRITE, with or
   without FOLL_FORCE) on a private file mapping Asserts the page it returns
   is anonymous, not the page-cache page (gup/slow.py; Dirty COW).
+* ``write-ref-after-mprotect`` (scenarios/huge.py): no write reference is
+  taken after mprotect(PROT_READ) returned.
+* ``progress``: retry loops carry SpinHint; the checker reports a livelock
+  (and get_futex_key's bounded form Asserts it).
 
 The end-of-run properties below need the final memory and are checked after
-every complete execution (``when="end"``).
+every complete execution (``when="end"``): ``refcount-balanced``,
+``gup-returned-mapped-pages``, ``gup-write-reaches-mapping`` and
+``pin-exclusive``.
 """
 
 from __future__ import annotations
 
 from ..spec import Invariant, make_violation
+from .pagetable import PAGE_SIZE
 
 
 def _mapping_refs(k, mem) -> dict[int, int]:
@@ -175,4 +190,47 @@ def pin_exclusive(k, thread: str, mm) -> Invariant:
     return Invariant("pin-exclusive", check, when="end")
 
 
-__all__ = ["refcount_balanced", "gup_results_consistent", "pin_exclusive"]
+GUP_WRITE = "written through the GUP reference"
+"""What a GUP user (a driver's DMA) stores through each page it got; see
+``gup_write_reaches_mapping``."""
+
+def mapped_pfn(k, mem, mm, addr):
+    """The page ``addr`` maps in the final memory (a sub-page of a huge pmd
+    included), or None."""
+    enc, geo = k.enc, k.geo
+    table = mm.pgd
+    while True:
+        v = mem.get(table.cell(geo.index(table.level, addr)))
+        if not isinstance(v, int) or not enc.pmd_present(v):
+            return None
+        if table.level == "pte":
+            return enc.pte_pfn(v)
+        if enc.pmd_huge(v):
+            return enc.pmd_pfn(v) + ((addr & ~geo.mask(table.level)) >> geo.shift("pte"))
+        table = k.tables[enc.pfn(v)]
+
+
+def gup_write_reaches_mapping(k, mm, thread, start) -> Invariant:
+    """``gup-write-reaches-mapping``: each page the GUP call returned was
+    written through; the page the address maps at the end must hold that
+    write (unless the address is no longer mapped)."""
+    def check(mem, results):
+        r = results.get(thread)
+        if not isinstance(r, tuple):
+            return None
+        for j, pfn in enumerate(r[1]):
+            addr = start + j * PAGE_SIZE
+            now = mapped_pfn(k, mem, mm, addr)
+            if now is not None and mem.get(k.data(now)) != GUP_WRITE:
+                return make_violation(
+                    "invariant", "gup-write-reaches-mapping",
+                    f"{thread} wrote through its reference on page {pfn}, but {addr:#x} "
+                    f"now maps page {now}, which does not hold the write: the page was "
+                    "replaced while pinned (the write is lost)",
+                    {"gup_page": pfn, "mapped_page": now, "data": mem.get(k.data(now))})
+        return None
+    return Invariant("gup-write-reaches-mapping", check, when="end")
+
+
+__all__ = ["GUP_WRITE", "mapped_pfn", "gup_write_reaches_mapping", "refcount_balanced",
+           "gup_results_consistent", "pin_exclusive"]

@@ -110,6 +110,16 @@ def check_page_owner(k, pfn, gen, what):
     return now
 
 
+INT_MAX = 2**31 - 1
+"""page->_count is an atomic_t: past INT_MAX it wraps negative, and a later
+put frees a page still in use (the 2019 overflow: commit 8fde12ca79af)."""
+
+
+def _no_wrap(k, pfn, old, refs):
+    yield Assert(old + refs <= INT_MAX, "page refcount overflow: the count wraps past "
+                 "INT_MAX", page=pfn, count_before=old, added=refs, name="refcount-wrap")
+
+
 def get_page(k, pfn):
     """get_page() on a non-tail page: VM_BUG_ON(count <= 0); atomic_inc.
 
@@ -119,11 +129,13 @@ def get_page(k, pfn):
     old = yield Rmw(k.count(pfn), "add", 1, order="once")
     yield Assert(old > 0, "get_page() on a free page (VM_BUG_ON(page_count(page) <= 0))",
                  page=pfn, count_before=old, name="get_page-on-free-page")
+    yield from _no_wrap(k, pfn, old, 1)
 
 
 def get_page_unless_zero(k, pfn, refs: int = 1):
     """atomic_add_unless(&page->_count, refs, 0) != 0 (fully ordered)."""
     old = yield Rmw(k.count(pfn), "add_unless", refs, expected=0, order="mb")
+    yield from _no_wrap(k, pfn, old, refs)
     return old != 0
 
 
@@ -157,6 +169,7 @@ def get_head_page_multiple(k, head, nr):
     old = yield Rmw(k.count(head), "add", nr, order="once")
     yield Assert(old > 0, "get_head_page_multiple() on a free page", page=head,
                  count_before=old, name="get_page-on-free-page")
+    yield from _no_wrap(k, head, old, nr)
 
 
 def compound_head(k, pfn):

@@ -83,24 +83,22 @@ from ..kernel.gup import (
     unpin_user_pages,
 )
 from ..kernel.hugetlb import map_hugetlb_page
-from ..kernel.invariants import refcount_balanced
+from ..kernel.invariants import GUP_WRITE, gup_write_reaches_mapping, refcount_balanced
 from ..kernel.khugepaged import collapse_huge_page, prepare_hugepage
 from ..kernel.mmops import munmap
 from ..kernel.mprotect import mprotect
 from ..kernel.pagetable import PAGE_SIZE
 from ..ops import Assert, Load, Rmw, Store
-from ..spec import Invariant, ThreadSpec, make_violation, scenario
+from ..spec import ThreadSpec, scenario
 from .gup import _DOCS
 
 _HUGE_DOCS = {k: v for k, v in _DOCS.items() if k in ("arch", "design", "ptrs", "pin")}
 
-GUP_MARK = "written through the GUP reference"
-"""The value the GUP user stores through each page it got (a device's DMA)."""
 
 
 def gup_writer(k, t, start, nr, pin=False):
     """A write GUP-fast user (__get_user_pages_fast, or pin_user_pages_fast):
-    write GUP_MARK through every page it got, then release them.
+    write GUP_WRITE through every page it got, then release them.
     Returns (nr, pages)."""
     pages: list[int] = []
     if pin:
@@ -108,7 +106,7 @@ def gup_writer(k, t, start, nr, pin=False):
     else:
         n = yield from __get_user_pages_fast(k, t, start, nr, True, pages)
     for pfn in pages:
-        yield Store(k.data(pfn), GUP_MARK)
+        yield Store(k.data(pfn), GUP_WRITE)
     if pin:
         yield from unpin_user_pages(k, pages)
     else:
@@ -116,42 +114,6 @@ def gup_writer(k, t, start, nr, pin=False):
     return (n, tuple(pages))
 
 
-def mapped_pfn(k, mem, mm, addr):
-    """The page ``addr`` maps in the final memory (a sub-page of a huge pmd
-    included), or None."""
-    enc, geo = k.enc, k.geo
-    table = mm.pgd
-    while True:
-        v = mem.get(table.cell(geo.index(table.level, addr)))
-        if not isinstance(v, int) or not enc.pmd_present(v):
-            return None
-        if table.level == "pte":
-            return enc.pte_pfn(v)
-        if enc.pmd_huge(v):
-            return enc.pmd_pfn(v) + ((addr & ~geo.mask(table.level)) >> geo.shift("pte"))
-        table = k.tables[enc.pfn(v)]
-
-
-def gup_write_reaches_mapping(k, mm, thread, start) -> Invariant:
-    """``gup-write-reaches-mapping``: each page the GUP call returned was
-    written through; the page the address maps at the end must hold that
-    write (unless the address is no longer mapped)."""
-    def check(mem, results):
-        r = results.get(thread)
-        if not isinstance(r, tuple):
-            return None
-        for j, pfn in enumerate(r[1]):
-            addr = start + j * PAGE_SIZE
-            now = mapped_pfn(k, mem, mm, addr)
-            if now is not None and mem.get(k.data(now)) != GUP_MARK:
-                return make_violation(
-                    "invariant", "gup-write-reaches-mapping",
-                    f"{thread} wrote through its reference on page {pfn}, but {addr:#x} "
-                    f"now maps page {now}, which does not hold the write: the page was "
-                    "replaced while pinned (the write is lost)",
-                    {"gup_page": pfn, "mapped_page": now, "data": mem.get(k.data(now))})
-        return None
-    return Invariant("gup-write-reaches-mapping", check, when="end")
 
 
 def _boot_mm(arch, design, ptrs):
@@ -308,15 +270,12 @@ def gup_vs_mprotect(arch="arm64", design="modern", ptrs=2, pages=1, pin=False, h
 
 
 __all__ = [
-    "GUP_MARK",
     "MPROTECT_RETURNED",
     "gup_hugetlb_vs_munmap",
     "gup_vs_collapse",
     "gup_vs_mprotect",
     "gup_vs_mprotect_thread",
-    "gup_write_reaches_mapping",
     "gup_writer",
-    "mapped_pfn",
     "mprotect_thread",
     "watch_references",
 ]

@@ -4,13 +4,13 @@ kernel/cpu.py TLBs, kernel/migrate.py).
 
 The GUP thread here is a driver doing DMA into user memory: it pins one page
 with __get_user_pages_fast (write), notes the page's allocation generation
-while it holds the reference, writes ``DMA_DATA`` through the pin and
+while it holds the reference, writes ``GUP_WRITE`` through the pin and
 releases it. Besides the Asserts at the accesses (page-use-after-free,
 access-to-reused-page, get_page-on-free-page, ...) two end-of-run properties
 apply: ``gup-returned-mapped-pages`` (the pinned frame is the page the address
 mapped, same allocation generation: not someone else's page after reuse) and
-``gup-write-lost`` (what the driver wrote is what the process sees at the
-address at the end, unless the address was unmapped).
+``gup-write-reaches-mapping`` (what the driver wrote is what the process sees
+at the address at the end, unless the address was unmapped).
 
 Verdicts (checked in tests/kernel/test_memory_scenarios.py, each with dpor and
 with dfs and a preemption bound of 2; ``check <scenario> --param ...``):
@@ -57,15 +57,15 @@ from __future__ import annotations
 from ..kernel import Kernel
 from ..kernel.cpu import tlb_declare
 from ..kernel.gup import __get_user_pages_fast, put_user_pages
-from ..kernel.invariants import gup_results_consistent, refcount_balanced
+from ..kernel.invariants import (GUP_WRITE, gup_results_consistent, gup_write_reaches_mapping,
+                                 refcount_balanced)
 from ..kernel.mm import Task
 from ..kernel.migrate import migrate_pages
 from ..kernel.mmops import do_fault, munmap, shrink_page
 from ..kernel.user import user_load
 from ..ops import Load, Store
-from ..spec import Invariant, ThreadSpec, make_violation, scenario
+from ..spec import ThreadSpec, scenario
 
-DMA_DATA = "DMA data"
 """What the GUP thread writes through its pin."""
 USER_DATA = 42
 """The page's contents at setup in user-vs-munmap."""
@@ -79,38 +79,16 @@ _DOCS = dict(
 
 
 def gup_dma_thread(k, t, addr):
-    """Pin the page at ``addr``, write DMA_DATA through the pin, release.
+    """Pin the page at ``addr``, write GUP_WRITE through the pin, release.
     Returns (nr, pages, generations seen while holding the references)."""
     pages: list[int] = []
     n = yield from __get_user_pages_fast(k, t, addr, 1, True, pages)
     gens = []
     for pfn in pages:
         gens.append((yield Load(k.alloc_gen(pfn))))
-        yield Store(k.data(pfn), DMA_DATA)
+        yield Store(k.data(pfn), GUP_WRITE)
     yield from put_user_pages(k, pages)
     return (n, tuple(pages), tuple(gens))
-
-
-def gup_write_lost(k, mm, addr, thread) -> Invariant:
-    """``gup-write-lost``: if ``thread`` pinned the page and wrote through the
-    pin, the page mapped at ``addr`` at the end (if any) holds what it wrote."""
-    ptes, j = k.pte_slot(mm, addr, create=False)
-
-    def check(mem, results):
-        r = results.get(thread)
-        pte = mem.get(ptes.cell(j))
-        if not isinstance(r, tuple) or not r[0] or not k.enc.pte_present(pte):
-            return None
-        pfn = k.enc.pte_pfn(pte)
-        if mem.get(k.data(pfn)) == DMA_DATA:
-            return None
-        return make_violation(
-            "invariant", "gup-write-lost",
-            f"{thread} wrote through its pin on page {r[1][0]}, but {addr:#x} maps "
-            f"page {pfn}, which does not hold the write: the process was moved off "
-            "the pinned page", {"pinned": r[1][0], "mapped": pfn,
-                                "data": mem.get(k.data(pfn))})
-    return Invariant("gup-write-lost", check, when="end")
 
 
 def _boot(arch, design, ptrs, mms=1):
@@ -125,7 +103,7 @@ def _boot(arch, design, ptrs, mms=1):
 
 def _gup_program(k, mm, other: ThreadSpec, expected=None):
     gup = ThreadSpec("gup0", gup_dma_thread(k, k.task(0, mm), 0), cpu=0)
-    invariants = [refcount_balanced(k), gup_write_lost(k, mm, 0, "gup0")]
+    invariants = [refcount_balanced(k), gup_write_reaches_mapping(k, mm, "gup0", 0)]
     if expected is not None:
         invariants.append(gup_results_consistent(k, "gup0", expected))
     return k.program([gup, other], invariants)
@@ -189,5 +167,5 @@ def user_vs_munmap(arch="x86-64", design="x86-2008", ptrs=2, filled=True):
     return k.program(threads, [refcount_balanced(k)])
 
 
-__all__ = ["DMA_DATA", "gup_dma_thread", "gup_write_lost", "reclaim_then_fault",
+__all__ = ["gup_dma_thread", "reclaim_then_fault",
            "user_thread", "gup_vs_reclaim_reuse", "gup_vs_migration", "user_vs_munmap"]
