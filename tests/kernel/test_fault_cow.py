@@ -8,7 +8,6 @@ checked at the end of every run.
 
 import pytest
 
-from gupsim.check import CheckConfig, check
 from gupsim.kernel import Kernel
 from gupsim.kernel.fault import ZERO_PFN, mm_version
 from gupsim.kernel.filemap import add_to_page_cache, delete_from_page_cache, find_get_page
@@ -16,28 +15,18 @@ from gupsim.kernel.fork import fork, prepare_child_mm
 from gupsim.kernel.gup import (get_user_pages, pin_user_pages_fast, put_user_pages,
                                unpin_user_pages)
 from gupsim.kernel.gup.slow import FOLL_FORCE, FOLL_LONGTERM
-from gupsim.kernel.invariants import refcount_balanced
 from gupsim.kernel.madvise import madvise
 from gupsim.kernel.mmops import do_fault
 from gupsim.kernel.page import FOLL_GET
 from gupsim.kernel.pagetable import PAGE_SIZE
 from gupsim.ops import Load, Store
-from gupsim.spec import ThreadSpec
+from one_thread import run_alone
 
 
 def run_one(setup, body, arch="x86-64", design="modern", mm_era=None):
     """setup(k) -> ctx; body(k, ctx) -> generator. Returns (result, k, final memory)."""
-    kernels = []
-
-    def factory():
-        k = Kernel(arch, design, cpus=1, mm_era=mm_era)
-        kernels.append(k)
-        ctx = setup(k)
-        return k.program([ThreadSpec("t", body(k, ctx), cpu=0)], [refcount_balanced(k)])
-    res = check(factory, CheckConfig(strategy="dfs"))
-    assert res.stats.executions == 1
-    assert res.verdict == "safe", res.violation
-    return res.results["t"], kernels[-1], res.final_memory
+    res, k = run_alone(setup, body, arch, design, mm_era=mm_era)
+    return res.results["t"], k, res.final_memory
 
 
 def anon(k, pages=2, write=True):

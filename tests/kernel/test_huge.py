@@ -7,8 +7,6 @@ check(strategy="dfs") and asserts on the thread's result and the final memory
 
 import pytest
 
-from gupsim.check import CheckConfig, check
-from gupsim.kernel import Kernel
 from gupsim.kernel.gup import (
     __get_user_pages_fast,
     pin_user_pages_fast,
@@ -22,7 +20,6 @@ from gupsim.kernel.hugetlb import (
     map_hugetlb_page,
     reserve_huge_pages,
 )
-from gupsim.kernel.invariants import refcount_balanced
 from gupsim.kernel.khugepaged import (
     SCAN_PAGE_COUNT,
     SCAN_SUCCEED,
@@ -35,7 +32,7 @@ from gupsim.kernel.mprotect import mprotect
 from gupsim.kernel.page import FOLL_GET, get_page, put_page
 from gupsim.kernel.pagetable import PAGE_SIZE
 from gupsim.ops import Load
-from gupsim.spec import ThreadSpec
+from one_thread import run_alone
 
 PAIRS = [("x86-64", "x86-2008"), ("arm64", "generic-rcu-2014"), ("arm64", "modern"),
          ("x86-64", "modern"), ("powerpc", "powerpc-2008")]
@@ -43,17 +40,8 @@ PAIRS = [("x86-64", "x86-2008"), ("arm64", "generic-rcu-2014"), ("arm64", "moder
 
 def run(setup, body, arch="x86-64", design="modern", ptrs=2):
     """setup(k) -> ctx; body(k, ctx) -> generator. Returns (result, final memory, k)."""
-    kernels = []
-
-    def factory():
-        k = Kernel(arch, design, cpus=1, ptrs_per_pte=ptrs)
-        kernels.append(k)
-        ctx = setup(k)
-        return k.program([ThreadSpec("t", body(k, ctx), cpu=0)], [refcount_balanced(k)])
-    res = check(factory, CheckConfig(strategy="dfs"))
-    assert res.stats.executions == 1
-    assert res.verdict == "safe", res.violation
-    return res.results["t"], res.final_memory, kernels[-1]
+    res, k = run_alone(setup, body, arch, design, ptrs_per_pte=ptrs)
+    return res.results["t"], res.final_memory, k
 
 
 def small_pages(k):

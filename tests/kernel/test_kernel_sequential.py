@@ -11,13 +11,13 @@ from gupsim.kernel import Kernel, get_design
 from gupsim.kernel.futex import get_futex_key
 from gupsim.kernel.gup import (__get_user_pages_fast, get_user_pages_fast,
                                pin_user_pages_fast, put_user_pages, unpin_user_pages)
-from gupsim.kernel.invariants import refcount_balanced
 from gupsim.kernel.mmops import do_fault, munmap, shrink_page
 from gupsim.kernel.page import get_page, get_page_unless_zero, put_page
 from gupsim.kernel.pagetable import PAGE_SIZE, POISON
 from gupsim.kernel.thp import split_huge_page
 from gupsim.ops import Load
 from gupsim.spec import ThreadSpec
+from one_thread import run_alone
 
 WALKING = ["x86-2008", "arm-rfc-2013", "powerpc-2008", "generic-rcu-2014",
            "readers-counter-2013", "modern"]
@@ -25,13 +25,7 @@ WALKING = ["x86-2008", "arm-rfc-2013", "powerpc-2008", "generic-rcu-2014",
 
 def run_one(setup, body, arch="x86-64", design="x86-2008", ptrs=2):
     """setup(k) -> ctx; body(k, ctx) -> generator. Returns the check result."""
-    def factory():
-        k = Kernel(arch, design, cpus=1, ptrs_per_pte=ptrs)
-        ctx = setup(k)
-        return k.program([ThreadSpec("t", body(k, ctx), cpu=0)], [refcount_balanced(k)])
-    res = check(factory, CheckConfig(strategy="dfs"))
-    assert res.stats.executions == 1
-    return res
+    return run_alone(setup, body, arch, design, expect_safe=False, ptrs_per_pte=ptrs)[0]
 
 
 def task_and_thp(k):
