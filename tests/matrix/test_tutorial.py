@@ -32,3 +32,21 @@ def test_the_pytest_example_passes(tmp_path):
                            str(path)], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "4 passed" in proc.stdout
+
+
+def _prints(tag):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(block(tag, "python"), f"README.md:{tag}", "exec"), {})
+    return out.getvalue()
+
+
+def test_the_own_scenario_example_prints_what_the_readme_shows():
+    assert _prints("compose") == block("compose-output", "text")
+
+
+def test_the_override_example_prints_what_the_readme_shows():
+    from gupsim.kernel import page
+    before = page.get_page_unless_zero
+    assert _prints("override") == block("override-output", "text")
+    assert page.get_page_unless_zero is before        # restored after the block
