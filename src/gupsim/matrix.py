@@ -298,8 +298,8 @@ def counterexample(scenario: str, memory_model: str = "sc", max_preemptions: int
     """The counterexample with the fewest preemptions, or None when the
     scenario is safe (an exhaustive dpor check decides that first). The search
     runs dfs under preemption bounds 0, 1, 2, ... up to ``max_preemptions``;
-    past it (and for a livelock), dpor's own counterexample is returned
-    (``preemptions`` = -1)."""
+    past it, when a bound does not finish within the budget, and for a
+    livelock, dpor's own counterexample is returned (``preemptions`` = -1)."""
     verdict, _, _, _ = check_cell(scenario, memory_model, budget, **params)
     if verdict in ("safe", "incomplete"):
         return None
@@ -313,6 +313,8 @@ def counterexample(scenario: str, memory_model: str = "sc", max_preemptions: int
         if res.violation is not None:
             res.trace, stacks = traced_run(factory, res.schedule, memory_model)
             return Counterexample(scenario, dict(params), memory_model, k, res, stacks)
+        if res.verdict == "incomplete":
+            break        # a larger bound would not finish either: take dpor's
     res = check(factory, CheckConfig(strategy="dpor", memory_model=memory_model,
                                      max_seconds=budget))
     res.trace, stacks = traced_run(factory, res.schedule, memory_model)

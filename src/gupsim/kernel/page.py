@@ -64,6 +64,14 @@ def alloc_page(k, t):
     yield Assert(gen % 2 == 0, "alloc_page() handed out a frame that is not free "
                  "(bad_page: the frame is still in use)", page=pfn, generation=gen,
                  name="bad-page-state")
+    # MODEL: free_pages_prepare() clears page->mapping and PG_anon_exclusive
+    # when the page is freed (and _mapcount is already -1 by then); the model
+    # resets them here, when the frame is handed out again, which keeps the
+    # freeing path (munmap, reclaim: every race scenario) short. A stale
+    # reader of a free frame is caught by its poisoned data and generation.
+    yield Store(k.mapcount(pfn), -1)
+    yield Store(k.mapping(pfn), None)
+    yield Store(k.anon_exclusive(pfn), False)
     yield Store(k.data(pfn), 0)
     return pfn
 
@@ -84,9 +92,6 @@ def free_page(k, pfn):
     yield Store(k.data(pfn), PAGE_POISON)
     if pfn in k.large_folios:
         return
-    yield Store(k.mapcount(pfn), -1)
-    yield Store(k.mapping(pfn), None)            # page->mapping = NULL
-    yield Store(k.anon_exclusive(pfn), False)    # PG_anon_exclusive cleared
     while True:
         yield SpinHint("free_page: free list cmpxchg")
         frames = yield Load(FREE_LIST)

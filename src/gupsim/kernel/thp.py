@@ -39,7 +39,7 @@ from .page import compound_lock, compound_unlock, page_ref_freeze, page_ref_unfr
 from .pagetable import read_entry, write_entry, xchg_entry
 
 
-def pmdp_splitting_flush(k, cpu, table, i, pmd):
+def pmdp_splitting_flush(k, cpu, table, i, pmd, addr=0):
     """Set the splitting bit, then make sure no lockless walker still uses the
     old pmd: x86 flush IPI / kick_all_cpus_sync() / the readers counter.
 
@@ -63,7 +63,7 @@ def pmdp_splitting_flush(k, cpu, table, i, pmd):
                 n = yield Load("gup_readers")
                 if n == 0:
                     break
-    yield from flush_tlb_range(k, cpu, 0, 0)
+    yield from flush_tlb_range(k, cpu, addr, addr + k.geo.size("pmd"))
     if d.enabled("split:ipi") and not k.flush_by_ipi:
         yield from kick_all_cpus_sync(k, cpu)
 
@@ -94,7 +94,7 @@ def __split_huge_page_refcount(k, head):
     yield from compound_unlock(k, head, was_on)
 
 
-def __split_huge_page_map(k, cpu, mm, table, i, head):
+def __split_huge_page_map(k, cpu, mm, table, i, head, addr=0):
     enc, nr = k.enc, k.geo.hpage_pmd_nr
     yield from spin_lock(mm.page_table_lock)
     pmd = yield from read_entry(k, table, i, "__split_huge_page_map")
@@ -104,7 +104,7 @@ def __split_huge_page_map(k, cpu, mm, table, i, head):
     yield Fence("wmb")   # make the ptes visible before the pmd
     # pmdp_invalidate(): not present (still splitting), flush; then populate.
     yield from write_entry(k, table, i, enc.pmd_mknotpresent(pmd))
-    yield from flush_tlb_range(k, cpu, 0, 0)
+    yield from flush_tlb_range(k, cpu, addr, addr + k.geo.size("pmd"))
     yield from write_entry(k, table, i, enc.mk_table(ptes.pfn))
     yield from spin_unlock(mm.page_table_lock)
 
@@ -121,10 +121,10 @@ def split_huge_page_2013(k, t, addr):
         return 1
     head = enc.pmd_pfn(pmd)
     yield Note(f"split_huge_page: THP head page {head}")
-    yield from pmdp_splitting_flush(k, t.cpu, table, i, pmd)
+    yield from pmdp_splitting_flush(k, t.cpu, table, i, pmd, addr & k.geo.mask("pmd"))
     yield from spin_unlock(mm.page_table_lock)
     yield from __split_huge_page_refcount(k, head)
-    yield from __split_huge_page_map(k, t.cpu, mm, table, i, head)
+    yield from __split_huge_page_map(k, t.cpu, mm, table, i, head, addr & k.geo.mask("pmd"))
     return 0
 
 
