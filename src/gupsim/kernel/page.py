@@ -79,10 +79,10 @@ def alloc_page(k, t):
 def free_page(k, pfn):
     """free_unref_page() / __free_pages(): the frame goes back to the allocator.
 
-    free_pages_prepare(): check and reset struct page (_mapcount -1, not a
-    tail), poison the contents (CONFIG_PAGE_POISONING: PAGE_POISON) and bump
-    the generation, then (1) push the frame on the free list with a cmpxchg
-    loop. Pairs with: alloc_page (pop).
+    free_pages_prepare(): bump the generation (a double free is bad_page),
+    poison the contents (CONFIG_PAGE_POISONING: PAGE_POISON), then (1) push
+    the frame on the free list with a cmpxchg loop. Pairs with: alloc_page
+    (pop, and the struct page resets, see there).
     MODEL: a THP head is poisoned and marked free but not put on the list
     (only order-0 frames are handed out again); its tails keep their state."""
     gen = yield Rmw(k.alloc_gen(pfn), "add", 1, order="once")
