@@ -133,3 +133,21 @@ def test_modern_folio_recheck_is_what_catches_a_split_tail():
     res = verdict("gup-vs-thp-split", arch="arm64", design=d, pages=1, offset=1)
     assert res.verdict == "violation" and "taken on one page, dropped on another" in \
         res.violation.message
+
+
+@pytest.mark.parametrize("protection,scenario,params,invariant", [
+    ("walker:recheck-folio", "gup-vs-thp-split", dict(pages=1, offset=1), "refcount-balanced"),
+    ("walker:recheck-pte", "gup-vs-reclaim-reuse", {}, "gup-returned-mapped-pages"),
+    ("walker:write-protect-seq", "gup-vs-fork", {}, "pin-exclusive"),
+    ("walker:irqs-off", "gup-vs-munmap", {}, "pgtable-use-after-free"),
+])
+def test_each_protection_of_the_modern_walker_is_needed_somewhere(protection, scenario,
+                                                                 params, invariant):
+    """The README's table: modern is safe, and taking the protection away finds the bug."""
+    full = check(SCENARIOS[scenario].factory(arch="arm64", design="modern", **params),
+                 CheckConfig(strategy="dpor"))
+    assert full.verdict == "safe"
+    less = get_design("modern").without(protection)
+    res = check(SCENARIOS[scenario].factory(arch="arm64", design=less, **params),
+                CheckConfig(strategy="dpor"))
+    assert res.violation is not None and res.violation.name == invariant
