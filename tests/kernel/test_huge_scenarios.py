@@ -53,7 +53,7 @@ def outcome(name, strategy, design, arch, without, **params):
 
 
 @pytest.mark.parametrize("strategy", sorted(CONFIGS))
-@pytest.mark.parametrize("column,name", enumerate(SCENARIO_NAMES))
+@pytest.mark.parametrize("column,name", list(enumerate(SCENARIO_NAMES)))
 @pytest.mark.parametrize("design,arch,without", sorted(TABLE))
 def test_verdict_table(design, arch, without, column, name, strategy):
     assert outcome(name, strategy, design, arch, without) == TABLE[design, arch, without][column]
