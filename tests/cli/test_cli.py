@@ -103,6 +103,11 @@ def test_report_renders_a_saved_result(tmp_path):
     (("bench", "--n", "3"), ("--n 3", "PROGRAM")),
     (("frobnicate",), ("frobnicate",)),
     (("check",), ("SCENARIO",)),
+    (("check", "gup-vs-collapse", "--param", "ptrs=3"), ("ptrs_per_pte=3", "power of two")),
+    (("check", "gup-hugetlb-vs-munmap", "--arch", "arm"), ("arch=arm", "arm64")),
+    (("check", "dirty-cow", "--param", "mm_era=4.x"), ("'4.x'", "4.8")),
+    (("check", "gup-vs-munmap", "--design", "modern-without-walker:bogus"),
+     ("'walker:bogus'", "Did you mean")),
 ])
 def test_bad_input_is_one_line_exit_2(args, fragments):
     one_line_error(run(*args), *fragments)

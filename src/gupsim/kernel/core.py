@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..errors import UsageError
 from ..spec import Invariant, Program, ThreadSpec
 from .arch import Arch, get_arch
 from .fault import ZERO_PFN, mm_version
@@ -100,6 +101,10 @@ class Kernel:
         # COW in fork); None: the last release of the design's year.
         self.mm_era = mm_version(mm_era, self.design.era)
         self.nr_cpus = cpus
+        if not isinstance(ptrs_per_pte, int) or ptrs_per_pte < 2 \
+                or ptrs_per_pte & (ptrs_per_pte - 1):
+            raise UsageError(f"ptrs_per_pte={ptrs_per_pte!r}: entries per pte table must be "
+                             "a power of two, such as 2 or 4")
         self.geo = Geometry(self.arch.levels, ptrs_per_pte)
         self.enc = Encoding(self.arch)
         self.memory: dict[str, object] = {}
@@ -277,7 +282,7 @@ class Kernel:
         Counts as do_huge_pmd_anonymous_page() leaves them: head count 1 and
         mapcount 1, tails count 0 (pre-2016 tails keep GUP pins in _mapcount,
         starting at -1), each tail's compound_head pointing at the head."""
-        assert self.arch.has_thp, f"{self.arch.name} has no THP"
+        self._need_huge_pages("THP")
         assert addr % self.geo.size("pmd") == 0, hex(addr)
         nr = self.geo.hpage_pmd_nr
         head = self.prep_compound_page(nr)
@@ -288,6 +293,11 @@ class Kernel:
         deposit = self.alloc_table(mm.id, "pte")
         mm.deposited[t.cell(i)] = deposit.pfn
         return head
+
+    def _need_huge_pages(self, what: str) -> None:
+        if not self.arch.has_thp:
+            raise UsageError(f"arch={self.arch.name}: no {what} on this arch (no pmd-sized "
+                             "pages); try arm-lpae, arm64, x86-64 or powerpc")
 
     # --- CPUs and current ------------------------------------------------------------
     def task(self, cpu: int, mm: MmStruct, pages: int = 0, tables: int = 0):
@@ -339,6 +349,7 @@ class Kernel:
 
     def add_hugetlb_vma(self, mm: MmStruct, start: int, end: int, write: bool = True) -> Vma:
         """A MAP_PRIVATE hugetlbfs VMA (huge pages of the pmd size); see hugetlb.py."""
+        self._need_huge_pages("hugetlbfs")
         assert start % self.geo.size("pmd") == 0 and end % self.geo.size("pmd") == 0
         v = Vma(mm.id, len(mm.vmas), start, end, write, hugetlb=True)
         mm.vmas.append(v)
