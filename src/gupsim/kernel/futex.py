@@ -61,7 +61,10 @@ def get_futex_key(k, t, uaddr, write=True, max_retries=None):
             is_tail = (yield Load(k.head(page))) is not None
             if is_tail:
                 yield from put_page(k, page)
-                # serialize against __split_huge_page_splitting()
+                # (1) IRQs off, then (2) pin the tail again and take the head
+                # reference before IRQs come back on: the split cannot finish
+                # moving the tail pins in between.
+                # Pairs with: thp.pmdp_splitting_flush (its IPI waits for us).
                 yield IrqDisable()
                 again = []
                 n = yield from __get_user_pages_fast(k, t, uaddr, 1, not ro, again)
