@@ -357,3 +357,23 @@ def test_a_get_that_would_wrap_the_refcount_is_a_violation():
         return k.program([ThreadSpec("t", body(k, pfn), cpu=0)])
     res = check(factory, CheckConfig(strategy="dfs"))
     assert res.violation is not None and res.violation.name == "refcount-wrap"
+
+
+@pytest.mark.parametrize("design", ["x86-2008", "modern"])     # 2013 and 2016+ THP
+def test_munmap_of_half_a_thp_splits_the_pmd_and_keeps_the_other_half(design):
+    """zap_pmd_range() on part of a huge pmd: __split_huge_pmd(), then the ptes
+    of the range go and the rest stays mapped (refcount-balanced at the end)."""
+    def body(k, ctx):
+        t, head = ctx
+        assert (yield from munmap(k, t, 0, PAGE_SIZE)) == 0
+        pages = []
+        n = yield from __get_user_pages_fast(k, t, PAGE_SIZE, 1, True, pages)
+        yield from put_user_pages(k, pages)
+        gone = []
+        n0 = yield from __get_user_pages_fast(k, t, 0, 1, True, gone)
+        return n, tuple(pages), n0, head
+
+    res = run_one(task_and_thp, body, "x86-64", design)
+    assert res.verdict == "safe", res.violation
+    n, pages, n0, head = res.results["t"]
+    assert (n, pages, n0) == (1, (head + 1,), 0)

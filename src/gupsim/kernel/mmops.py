@@ -30,6 +30,7 @@ from .hugetlb import unmap_hugetlb_region
 from .mm import EFAULT, down_read, down_write, spin_lock, spin_unlock, up_read, up_write
 from .page import free_page, get_page, page_ref_freeze, put_page
 from .pagetable import PAGE_SIZE, read_entry, write_entry, xchg_entry
+from .thp import split_huge_pmd
 from .tlb import pte_free_tlb, tlb_finish_mmu, tlb_gather_mmu, tlb_remove_page
 
 
@@ -67,7 +68,14 @@ def unmap_region(k, t, start, end):
         table, i = k.pmd_slot(mm, addr, create=False)
         yield from spin_lock(mm.page_table_lock)
         pmd = yield from read_entry(k, table, i, "zap_pmd_range")
-        if enc.pmd_huge(pmd) and addr % geo.size("pmd") == 0 and nxt - addr == geo.size("pmd"):
+        whole = addr % geo.size("pmd") == 0 and nxt - addr == geo.size("pmd")
+        if enc.pmd_huge(pmd) and not whole:
+            # zap_pmd_range(): part of a THP goes: __split_huge_pmd() first,
+            # then zap the ptes (the loop reads the pmd again).
+            yield from spin_unlock(mm.page_table_lock)
+            yield from split_huge_pmd(k, t, addr)
+            continue
+        if enc.pmd_huge(pmd):
             yield from zap_huge_pmd(k, tlb, table, i)
         elif not enc.pmd_none(pmd) and not enc.pmd_huge(pmd):
             ptes = k.tables[enc.pfn(pmd)]
@@ -86,7 +94,9 @@ def unmap_region(k, t, start, end):
 
 
 def munmap(k, t, start, length):
-    """do_munmap(): 0. MODEL: the range is exactly whole VMAs."""
+    """do_munmap(): 0. MODEL: VMAs wholly inside the range are detached; a VMA
+    partly inside keeps its bounds (no split_vma) while its part of the range
+    is zapped (a huge pmd split first)."""
     mm = t.mm
     end = start + length
     yield from down_write(mm.mmap_sem)

@@ -128,6 +128,44 @@ def split_huge_page_2013(k, t, addr):
     return 0
 
 
+def __split_huge_pmd_locked(k, cpu, table, i, pmd, ptes, addr):
+    """The pmd mapping of a THP becomes pte mappings of its sub-pages; the page
+    stays compound. Caller holds the page-table lock.
+
+    (1) pmdp_invalidate() + flush, (2) the ptes into the deposited table, one
+    head reference per pte mapping, smp_wmb(), (3) pmd_populate().
+    Pairs with: gup_fast_pmd_leaf()'s pmd recheck.
+    MODEL: sub-page mapcounts are not tracked from 2016 (module docstring)."""
+    enc, nr, head = k.enc, k.geo.hpage_pmd_nr, k.enc.pmd_pfn(pmd)
+    yield from write_entry(k, table, i, enc.pmd_mknotpresent(pmd))
+    yield from flush_tlb_range(k, cpu, addr, addr + k.geo.size("pmd"))
+    for j in range(nr):
+        yield from write_entry(k, ptes, j, enc.mk_pte(head + j, write=enc.pmd_write(pmd)))
+    yield Rmw(k.count(head), "add", nr - 1, order="once")   # one ref per pte mapping
+    yield Fence("wmb")
+    yield from write_entry(k, table, i, enc.mk_table(ptes.pfn))
+
+
+def split_huge_pmd(k, t, addr):
+    """split_huge_pmd() (v4.5+): map the THP at ``addr`` with ptes, keep it
+    compound; before 2016 there is no pte-mapped THP and split_huge_page_pmd()
+    splits the page itself. Returns 0, or 1 when there was nothing to split."""
+    if k.design.thp_refcount_2013:
+        return (yield from split_huge_page_2013(k, t, addr))
+    mm = t.mm
+    addr &= k.geo.mask("pmd")
+    table, i = k.pmd_slot(mm, addr, create=False)
+    yield from spin_lock(mm.page_table_lock)
+    pmd = yield from read_entry(k, table, i, "__split_huge_pmd")
+    if not k.enc.pmd_huge(pmd):
+        yield from spin_unlock(mm.page_table_lock)
+        return 1
+    ptes = k.tables[mm.deposited[table.cell(i)]]   # pgtable_trans_huge_withdraw
+    yield from __split_huge_pmd_locked(k, t.cpu, table, i, pmd, ptes, addr)
+    yield from spin_unlock(mm.page_table_lock)
+    return 0
+
+
 def split_huge_page_2016(k, t, addr):
     """split_huge_pmd() then split_huge_page(): 0, -EBUSY, or 1 (nothing to do)."""
     mm, enc, nr = t.mm, k.enc, k.geo.hpage_pmd_nr
@@ -140,15 +178,7 @@ def split_huge_page_2016(k, t, addr):
     head = enc.pmd_pfn(pmd)
     ptes = k.tables[mm.deposited[table.cell(i)]]
     write = enc.pmd_write(pmd)
-    # __split_huge_pmd_locked(): (1) pmdp_invalidate + flush, (2) ptes, (3) populate.
-    # Pairs with: gup_fast_pmd_leaf()'s pmd recheck.
-    yield from write_entry(k, table, i, enc.pmd_mknotpresent(pmd))
-    yield from flush_tlb_range(k, t.cpu, addr, addr + k.geo.size("pmd"))
-    for j in range(nr):
-        yield from write_entry(k, ptes, j, enc.mk_pte(head + j, write=write))
-    yield Rmw(k.count(head), "add", nr - 1, order="once")   # one ref per pte mapping
-    yield Fence("wmb")
-    yield from write_entry(k, table, i, enc.mk_table(ptes.pfn))
+    yield from __split_huge_pmd_locked(k, t.cpu, table, i, pmd, ptes, addr)
     yield from spin_unlock(mm.page_table_lock)
     # unmap_folio(): (1) clear every pte, flush, drop the mapping refs, then
     # (2) freeze. Pairs with: gup_fast_pte_range()'s pte recheck.
@@ -188,5 +218,5 @@ def split_huge_page(k, t, addr):
     return (yield from split_huge_page_2016(k, t, addr))
 
 
-__all__ = ["pmdp_splitting_flush", "__split_huge_page_refcount", "__split_huge_page_map",
+__all__ = ["split_huge_pmd", "__split_huge_pmd_locked", "pmdp_splitting_flush", "__split_huge_page_refcount", "__split_huge_page_map",
            "split_huge_page_2013", "split_huge_page_2016", "split_huge_page"]
