@@ -99,8 +99,9 @@ irq_ops = st.one_of(
 
 def _build_irq(spec):
     def handler(value):
-        def run(cpu):
-            yield Store("x", 10 * value + cpu)
+        def run(cpu):      # what it saw of y tells where the IRQ was taken
+            y = yield Load("y")
+            yield Store("x", 100 * y + 10 * value + cpu)
         return run
 
     def body(me, steps):
@@ -131,8 +132,14 @@ def _outcomes(factory, strategy):
     return seen, result
 
 
+# A thread may start with IRQs off (a gup_fast-like body) and disable them again
+# mid-thread: an IPI can still be taken right before each local_irq_disable().
+irq_threads = st.builds(lambda first, rest: [("irqs-off",)] * first + rest, st.booleans(),
+                        st.lists(irq_ops, min_size=1, max_size=3))
+
+
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.lists(irq_ops, min_size=1, max_size=3), min_size=2, max_size=2))
+@given(st.lists(irq_threads, min_size=2, max_size=2))
 def test_dpor_equals_brute_force_with_interrupts(spec):
     factory = _build_irq(spec)
     brute, _ = _outcomes(factory, "dfs")
