@@ -216,7 +216,11 @@ class SpinHint(Op):
 
 
 class IrqDisable(Op):
-    """``local_irq_save()``: returns True if IRQs were enabled before."""
+    """``local_irq_save()``: returns True if IRQs were enabled before.
+
+    Reached with IRQs on, it is a boundary (a step of its own): an IPI sent
+    before it can still be taken right before it, also when it is the first
+    thing a thread does."""
 
     __slots__ = ()
     shared = False

@@ -215,15 +215,21 @@ def test_migration_with_an_extra_reference_fails_with_eagain():
     assert rc == -EAGAIN and mapped == old and not migrating
 
 
-def _rcu_program(k, deferred):
-    """cpu1 reads "obj" twice inside rcu_read_lock_sched; cpu0 retires it with
-    call_rcu_sched (or, ``deferred`` False, frees it at once)."""
+def _rcu_program(k, deferred, unpublish=True):
+    """cpu1 finds "obj" through "ptr" and reads it twice inside
+    rcu_read_lock_sched; cpu0 unpublishes it (``ptr`` = None) and retires it
+    with call_rcu_sched (or, ``deferred`` False, frees it at once). Without
+    ``unpublish`` a reader that enters after the grace period began (the IPI
+    taken right before its cli) still finds the object: not RCU's guarantee."""
     k.memory["obj"] = "live"
+    k.memory["ptr"] = "obj"
 
     def free(k):
         yield Store("obj", POISON)
 
     def retire():
+        if unpublish:
+            yield Store("ptr", None)
         if deferred:
             yield from call_rcu_sched(k, 0, free)
         else:
@@ -231,19 +237,23 @@ def _rcu_program(k, deferred):
 
     def reader():
         was_on = yield from rcu_read_lock_sched(k)
-        seen = ((yield Load("obj")), (yield Load("obj")))
+        seen = None
+        if (yield Load("ptr")) is not None:
+            seen = ((yield Load("obj")), (yield Load("obj")))
         yield from rcu_read_unlock_sched(k, was_on)
         return seen
 
     same = Invariant("rcu-read-side", lambda mem, r: r.get("reader") is None or
-                     r["reader"][0] == r["reader"][1], when="end")
+                     r["reader"][0] == r["reader"][1] == "live", when="end")
     return k.program([ThreadSpec("retire", retire(), cpu=0),
                       ThreadSpec("reader", reader(), cpu=1)], [same])
 
 
-@pytest.mark.parametrize("deferred,verdict", [(True, "safe"), (False, "violation")])
-def test_call_rcu_sched_runs_the_callback_only_after_a_grace_period(deferred, verdict):
-    res = check(lambda: _rcu_program(Kernel("arm64", "modern", cpus=2), deferred),
+@pytest.mark.parametrize("deferred,unpublish,verdict", [
+    (True, True, "safe"), (False, True, "violation"), (True, False, "violation")])
+def test_call_rcu_sched_runs_the_callback_only_after_a_grace_period(deferred, unpublish,
+                                                                    verdict):
+    res = check(lambda: _rcu_program(Kernel("arm64", "modern", cpus=2), deferred, unpublish),
                 CheckConfig(strategy="dfs"))
     assert res.verdict == verdict
 

@@ -2,7 +2,10 @@
 
 The context is shared by every strategy. It advances the thread to its next
 *shared* op (a scheduling point), handling the CPU-local ops inline: ``Note``,
-``Assert``, ``IrqDisable``/``IrqEnable`` and ``SpinHint``. Compound ops are
+``Assert``, ``IrqDisable``/``IrqEnable`` and ``SpinHint``. The exception is an
+``IrqDisable`` reached with IRQs on in a program with interrupts: it stops
+there (it becomes ``op``, a step without a memory access, see
+``irq_disable``), because an IPI may arrive right before the cli. Compound ops are
 expanded into primitive ones by pushing a helper generator on the context's
 frame stack (``SendIpi`` becomes one atomic add per target plus an ``Await`` of
 the acks); an interrupt handler runs the same way, on top of the interrupted
@@ -136,6 +139,9 @@ class Context:
                     self.op = None
                     return
             elif code == 7:         # IrqDisable
+                if self.irqs and ex.program.interrupts:
+                    self.op = op    # IRQs on until the cli: a boundary (see irq_disable)
+                    return
                 value = self.irqs
                 self.irqs = False
             elif code == 8:         # IrqEnable
@@ -145,6 +151,16 @@ class Context:
                     return
             else:
                 raise ScenarioError(f"unsupported op {op!r}")
+
+    def irq_disable(self) -> None:
+        """Perform the pending ``IrqDisable`` (IRQs were on) and run on.
+
+        ``local_irq_disable()`` reached with IRQs on is a step of its own, so
+        that an IPI sent before it can still be taken right before it (also
+        when it is a thread's first op): the CPU is at a boundary with IRQs
+        on until the cli. With IRQs already off it stays inline."""
+        self.irqs = False
+        self.advance(True)
 
     def _pop(self, value: Any) -> bool:
         """A frame returned. True when the context has nothing left to run now."""

@@ -209,6 +209,8 @@ REV = 256                # a read placed by a backward revisit
 DRAINW = 512             # a fully ordered store (straight to memory under TSO)
 FAILED = 1024            # the last read of an Await whose condition did not hold
 CHOOSE = 128             # (record) a revisiting write whose co position is open
+CLI = 2048               # a poll right before local_irq_disable(): if it takes no
+                         # IPI, IRQs go off at the poll (it stands for the cli step)
 
 
 def maximal(g: Graph, e: int, prefix: int) -> bool:

@@ -2,7 +2,9 @@
 
 ``Execution`` builds a fresh ``Program`` from the factory, starts one
 ``Context`` per thread and applies actions chosen by a strategy. An *action*
-is ``(tid, kind)``: ``"s"`` performs the thread's next shared op, ``"i"`` makes
+is ``(tid, kind)``: ``"s"`` performs the thread's next shared op (or a
+``local_irq_disable()`` reached with IRQs on, a step of its own: see
+``Context.irq_disable``), ``"i"`` makes
 the CPU take its pending IPIs (at the first boundary where its IRQs are
 enabled: delivery is not delayed further, see ``ops.SendIpi``), ``"f"``
 (TSO) drains the oldest entry of the CPU's store buffer to memory.
@@ -203,6 +205,8 @@ class Execution:
                 vals.append(value)
             self._event(ctx, "A", op.cells, tuple(vals), None, op)
             ctx.advance(tuple(vals))
+        elif code == 7:    # IrqDisable with IRQs on: a local step
+            ctx.irq_disable()
         else:
             raise ScenarioError(f"{ctx.name}: cannot perform {op!r}")
 

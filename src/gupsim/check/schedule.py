@@ -1,7 +1,8 @@
 """Schedules: the plain-data record of one execution's choices.
 
 A schedule is the list of actions an execution took, ``(tid, kind)`` with
-kind ``s`` (perform the thread's next op), ``i`` (take pending IPIs) or ``f``
+kind ``s`` (perform the thread's next op: a shared access, or a
+``local_irq_disable()`` reached with IRQs on), ``i`` (take pending IPIs) or ``f``
 (drain one store-buffer entry). Printed compactly, it is what a user pastes
 back to ``gupsim replay``::
 

@@ -36,8 +36,8 @@ from ...errors import NondeterminismError, ScenarioError
 from ...ops import NO_WRITE
 from ..context import sent_cell
 from ..explorer import Outcome, build_result, run_schedule
-from ..graph import (AWAIT, CHOOSE, DRAINW, FAILED, IDLE, INIT, LAST, POLL, REV, RMW_R, RMW_W, TAKE,
-                     Graph, access_signature, maximal)
+from ..graph import (AWAIT, CHOOSE, CLI, DRAINW, FAILED, IDLE, INIT, LAST, POLL, REV, RMW_R, RMW_W,
+                     TAKE, Graph, access_signature, maximal)
 from ..result import Stats
 from ..runtime import Execution, stuck_violation
 
@@ -237,8 +237,14 @@ class GraphRun:
         return s, cands[-1]
 
     def _poll(self, ctx, rec):
+        """A CPU with IRQs on looks for IPIs (reads its ``ipi_sent``) at a
+        boundary: it takes the new ones, or goes idle (done or waiting), or
+        performs its op tied to the look (``_after_poll``). Right before a
+        ``local_irq_disable()`` the look *is* the cli when it finds nothing:
+        IPIs sent after it (later in coherence) wait until IRQs are on again."""
         cell = sent_cell(ctx.cpu)
-        flags = IDLE if ctx.done else POLL
+        cli = ctx.blocked is None and ctx.op is not None and ctx.op.code == 7
+        flags = IDLE if ctx.done else (POLL | CLI if cli else POLL)
         g, init = self.g, self.init[cell]
         strict = set(g.read_candidates(ctx.tid, cell, True)) if g.tso else None
 
@@ -255,6 +261,8 @@ class GraphRun:
         ctx.polled = True
         if take:
             ctx.take_irqs(value)
+        elif cli:       # no IPI yet: IRQs go off here, later ones wait for them on
+            ctx.irq_disable()
         elif ctx.done or ctx.blocked is not None:
             self.idle[ctx.tid] = s
         else:
@@ -522,6 +530,8 @@ class GraphRun:
             if e.flags & (POLL | IDLE):
                 if e.flags & TAKE:
                     actions.append((t, "i"))
+                elif e.flags & CLI:        # the local_irq_disable() step
+                    actions.append((t, "s"))
             elif e.flags & AWAIT:
                 if e.flags & LAST:
                     actions.append((t, "s"))
