@@ -173,8 +173,9 @@ def story_lines(trace: Sequence[Mapping[str, Any]], violation=None,
     rows = []
     for ev in trace:
         cpu = f"cpu{ev['cpu']}" if "cpu" in ev else ""
+        what = story.phrase(ev)    # a buffer drain is the CPU's, not a function's
         rows.append((str(ev.get("step", "")), cpu, _irq_state(ev),
-                     f"{_function(ev)}: {story.phrase(ev)}"))
+                     what if ev.get("kind") == "flush" else f"{_function(ev)}: {what}"))
     widths = [max((len(r[i]) for r in rows), default=0) for i in range(3)]
     lines = [f"{indent}{r[0].rjust(widths[0])}  {r[1].ljust(widths[1])}  "
              f"{r[2].ljust(widths[2])}  {r[3]}".rstrip() for r in rows]
