@@ -20,7 +20,8 @@ from . import __version__
 from .errors import GupsimError, InternalError, NondeterminismError, UnknownName, UsageError
 
 EXIT_FOUND, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
-KINDS = ("scenarios", "designs", "arches", "strategies", "memory-models", "benchmarks")
+KINDS = ("scenarios", "designs", "protections", "arches", "strategies", "memory-models",
+         "benchmarks")
 DEFAULT_BENCH = (("readers", 13), ("casrot", 9), ("lastzero", 10), ("lastzero", 15),
                  ("fib_bench", 5))
 STRATEGY_DOCS = {
@@ -235,7 +236,8 @@ def main():
 @main.command("list")
 @click.argument("kind", required=False, type=Name("kind", KINDS))
 def list_(kind):
-    """List scenarios, strategies, memory models or benchmarks (default: all)."""
+    """List scenarios, designs, protections, arches, strategies, memory models or
+    benchmarks (default: all)."""
     from .report.text import table
     for k in ([kind] if kind else KINDS):
         if not kind:
@@ -262,6 +264,14 @@ def _listing(kind: str) -> list[tuple]:
         for name, d in DESIGNS.items():
             rows.append((name, _first_line(d.doc)))
             rows.append(("", "  protections: " + (", ".join(d.protections) or "none")))
+        return rows
+    if kind == "protections":
+        from .kernel import DESIGNS, PROTECTIONS
+        rows = []
+        for name, doc in PROTECTIONS.items():
+            users = [d.name for d in DESIGNS.values() if name in d.protections]
+            rows.append((name, _first_line(doc, 90)))
+            rows.append(("", "  in: " + (", ".join(users) or "no design (add it with with_)")))
         return rows
     if kind == "arches":
         from .kernel import ARCHES

@@ -189,6 +189,18 @@ def test_list_designs_and_arches_name_the_kernel_model():
     assert "broadcast TLBI" in arches.stdout and "x86-pae" in arches.stdout
 
 
+
+def test_list_protections_says_what_each_is_and_which_designs_have_it():
+    from gupsim.kernel import PROTECTIONS
+    out = run("list", "protections")
+    assert out.exit_code == 0
+    names = [line.split()[0] for line in out.stdout.splitlines() if not line.startswith(" ")]
+    assert names == list(PROTECTIONS)
+    text = out.stdout
+    assert "write_protect_seq" in text and "in: modern" in text
+    assert all(PROTECTIONS[p] for p in PROTECTIONS)
+
+
 def test_arch_and_design_shorthands_and_the_arch_memory_model():
     racy = run("check", "gup-vs-munmap", "--arch", "arm64", "--design", "arm-rfc-2013")
     assert racy.exit_code == 1 and "get_page() on a free page" in racy.stdout

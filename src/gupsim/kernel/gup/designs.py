@@ -6,38 +6,9 @@ protocol relies on. The model asks ``k.design.enabled(name)`` at each of them,
 so ``design.without(name)`` is the same protocol with exactly that one
 protection taken away (the ablation hook).
 
-Protection names (side:what):
-
-=============================  ===============================================
-walker:irqs-off                local_irq_disable() around the walk
-walker:pmd-splitting-check     return 0 on pmd_trans_splitting() (pre-2016 THP)
-walker:speculative-ref         get_page_unless_zero()/page_cache_add_speculative()
-                               instead of a plain get_page()
-walker:recheck-pte             re-read the pte after taking the reference
-walker:recheck-pmd             re-read the pmd after taking the reference
-walker:recheck-folio           try_get_folio(): page_folio(page) still the folio
-reader:readers-count           atomic_inc/atomic_dec of the readers counter
-reader:smp_mb__after_atomic    smp_mb__after_atomic_inc() after the inc
-reader:smp_mb__before_atomic   smp_mb__before_atomic_dec() before the dec
-splitter:smp_mb                smp_mb() between setting the splitting pmd and
-                               reading the counter
-splitter:wait-readers          the splitter's wait for readers == 0
-split:ipi                      kick_all_cpus_sync() in pmdp_splitting_flush()
-tlb:flush-ipi                  an IPI TLB flush waits for every CPU (only
-                               where the arch flushes by IPI)
-table:rcu-free                 tlb_remove_table(): page-table pages freed after
-                               a grace period (IRQs-off walkers hold it off)
-walker:gup_get_pte             split-entry arches: read a pte low, rmb, high,
-                               rmb, low again (x86 gup_get_pte, 2008)
-walker:pmdp_get_lockless       the same for the pmd (mm/gup.c, 2020)
-collapse:tlb_remove_table_     khugepaged: the dummy IPI after
-sync_one                       pmdp_collapse_flush() on RCU-table-free arches
-                               (commit 2ba99c5e0881, 2022)
-walker:write-protect-seq       FOLL_PIN walkers read mm->write_protect_seq
-                               before and after the walk and give up if a
-                               fork ran (v5.13, commit 57efa1fe5957); fork
-                               writes it around copy_page_range (fork.py)
-=============================  ===============================================
+Protection names are ``side:what`` (``walker``, ``reader``, ``splitter``,
+``split``, ``collapse``, ``tlb``, ``table``); ``PROTECTIONS`` maps each to what
+it is (``gupsim list protections`` prints them).
 
 Deriving a design takes a line or two::
 
@@ -56,15 +27,34 @@ from dataclasses import dataclass, replace
 
 from ...errors import UnknownName, UsageError
 
-PROTECTIONS = (
-    "walker:irqs-off", "walker:pmd-splitting-check", "walker:speculative-ref",
-    "walker:recheck-pte", "walker:recheck-pmd", "walker:recheck-folio",
-    "reader:readers-count", "reader:smp_mb__after_atomic",
-    "reader:smp_mb__before_atomic", "splitter:smp_mb", "splitter:wait-readers",
-    "split:ipi", "tlb:flush-ipi", "table:rcu-free", "walker:gup_get_pte",
-    "walker:pmdp_get_lockless", "collapse:tlb_remove_table_sync_one",
-    "walker:write-protect-seq",
-)
+PROTECTIONS: dict[str, str] = {
+    "walker:irqs-off": "local_irq_disable() around the walk",
+    "walker:pmd-splitting-check": "return 0 on pmd_trans_splitting() (pre-2016 THP)",
+    "walker:speculative-ref": "get_page_unless_zero()/page_cache_add_speculative() "
+                              "instead of a plain get_page()",
+    "walker:recheck-pte": "re-read the pte after taking the reference",
+    "walker:recheck-pmd": "re-read the pmd after taking the reference",
+    "walker:recheck-folio": "try_get_folio(): page_folio(page) is still the folio",
+    "reader:readers-count": "atomic_inc/atomic_dec of the 2013 readers counter",
+    "reader:smp_mb__after_atomic": "smp_mb__after_atomic_inc() after the inc",
+    "reader:smp_mb__before_atomic": "smp_mb__before_atomic_dec() before the dec",
+    "splitter:smp_mb": "smp_mb() between setting the splitting pmd and reading the counter",
+    "splitter:wait-readers": "the splitter's wait for readers == 0",
+    "split:ipi": "kick_all_cpus_sync() in pmdp_splitting_flush()",
+    "tlb:flush-ipi": "an IPI TLB flush waits for every CPU (only where the arch "
+                     "flushes by IPI)",
+    "table:rcu-free": "tlb_remove_table(): page-table pages freed after a grace "
+                      "period (IRQs-off walkers hold it off)",
+    "walker:gup_get_pte": "split-entry arches: read a pte low, rmb, high, rmb, low "
+                          "again (x86 gup_get_pte, 2008)",
+    "walker:pmdp_get_lockless": "the same for the pmd (mm/gup.c, 2020)",
+    "collapse:tlb_remove_table_sync_one": "khugepaged: the dummy IPI after "
+                                          "pmdp_collapse_flush() on RCU-table-free arches "
+                                          "(commit 2ba99c5e0881, 2022)",
+    "walker:write-protect-seq": "FOLL_PIN walkers read mm->write_protect_seq before and "
+                                "after the walk and give up if a fork ran (v5.13, commit "
+                                "57efa1fe5957); fork writes it around copy_page_range",
+}
 
 WALKERS = ("x86", "generic", "folio")
 """Walker shapes: ``x86`` (gup_pte_range with plain get_page and 2013 THP tail
