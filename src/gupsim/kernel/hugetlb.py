@@ -41,7 +41,7 @@ from __future__ import annotations
 from ..ops import Load, Note, Rmw, Store
 from .mm import EFAULT, ENOMEM, spin_lock, spin_unlock
 from .page import put_page
-from .pagetable import PAGE_SHIFT, read_entry, write_entry, xchg_entry
+from .pagetable import read_entry, write_entry, xchg_entry
 from .tlb import tlb_finish_mmu, tlb_gather_mmu, tlb_remove_page
 
 FREE_HUGE_PAGES = "hstate.hugepage_freelist"
@@ -155,7 +155,7 @@ def follow_hugetlb_page(k, t, vma, addr, write, flags):
     pmd = yield from read_entry(k, table, i, "follow_hugetlb_page")
     pfn = None
     if enc.pmd_present(pmd) and enc.pmd_huge(pmd) and (enc.pmd_write(pmd) or not write):
-        pfn = enc.pmd_pfn(pmd) + ((addr & ~k.geo.mask("pmd")) >> PAGE_SHIFT)
+        pfn = enc.pmd_pfn(pmd) + k.geo.page_in("pmd", addr)
         yield from _grab(k, pfn, flags)
     yield from spin_unlock(t.mm.page_table_lock)
     return pfn

@@ -206,7 +206,7 @@ def mapped_pfn(k, mem, mm, addr):
         if table.level == "pte":
             return enc.pte_pfn(v)
         if enc.pmd_huge(v):
-            return enc.pmd_pfn(v) + ((addr & ~geo.mask(table.level)) >> geo.shift("pte"))
+            return enc.pmd_pfn(v) + geo.page_in(table.level, addr)
         table = k.tables[enc.pfn(v)]
 
 

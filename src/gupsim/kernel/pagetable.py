@@ -98,6 +98,11 @@ class Geometry:
         """pgd_index()/pud_index()/pmd_index()/pte_index()."""
         return (addr >> self.shift(level)) & (self.ptrs(level) - 1)
 
+    def page_in(self, level: str, addr: int) -> int:
+        """Which base page of a leaf entry of ``level`` maps ``addr``:
+        (addr & ~PMD_MASK) >> PAGE_SHIFT for a huge pmd."""
+        return (addr & ~self.mask(level)) >> PAGE_SHIFT
+
     @property
     def hpage_pmd_nr(self) -> int:
         return self.ptrs_per_pte

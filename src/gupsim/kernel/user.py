@@ -39,7 +39,7 @@ from __future__ import annotations
 from ..ops import IrqDisable, IrqEnable, Load, Rmw, SpinHint, Store
 from .mm import EFAULT
 from .page import check_page_owner
-from .pagetable import PAGE_SHIFT, PAGE_SIZE, lower_table, read_entry
+from .pagetable import PAGE_SIZE, lower_table, read_entry
 
 FAULT, RETRY = "fault", "retry"
 
@@ -62,7 +62,7 @@ def hw_walk(k, mm, addr):
                 return None
             return enc.pte_pfn(v), enc.pte_write(v), enc.pte_special(v)
         if enc.pmd_huge(v):
-            pfn = enc.pmd_pfn(v) + ((addr & ~geo.mask(table.level)) >> PAGE_SHIFT)
+            pfn = enc.pmd_pfn(v) + geo.page_in(table.level, addr)
             return pfn, enc.pmd_write(v), False
         table = lower_table(k, v)
     return None

@@ -35,7 +35,7 @@ from ...ops import Assert, Fence, IrqDisable, IrqEnable, Load, Rmw, SpinHint
 from ..page import (FOLL_GET, FOLL_PIN, GUP_PIN_COUNTING_BIAS, compound_head,
                     folio_put_refs, get_head_page_multiple, get_huge_page_tail, get_page,
                     page_cache_add_speculative, page_cache_get_speculative, put_page)
-from ..pagetable import PAGE_SHIFT, PAGE_SIZE, POISON, join_halves, lower_table, read_entry
+from ..pagetable import PAGE_SIZE, POISON, join_halves, lower_table, read_entry
 from .slow import gup_must_unshare
 
 
@@ -201,7 +201,7 @@ def gup_huge_pmd(k, w: Walk, pmd, pmd_ref, addr, end):
     if not enc.pte_access_permitted(pmd, w.write):
         return False
     head = enc.pmd_pfn(pmd)
-    first = head + ((addr & ~k.geo.mask("pmd")) >> PAGE_SHIFT)
+    first = head + k.geo.page_in("pmd", addr)
     refs = (end - addr) // PAGE_SIZE
     pages = list(range(first, first + refs))
     if d.walker == "folio":

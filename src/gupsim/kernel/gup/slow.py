@@ -53,7 +53,7 @@ from ..fault import (VM_FAULT_ERROR, VM_FAULT_WRITE, __handle_mm_fault, handle_m
 from ..filemap import PageAnon
 from ..mm import EFAULT, spin_lock, spin_unlock
 from ..page import FOLL_GET, FOLL_PIN, FOLL_WRITE, GUP_PIN_COUNTING_BIAS, get_page
-from ..pagetable import PAGE_SHIFT, PAGE_SIZE, lower_table, read_entry
+from ..pagetable import PAGE_SIZE, lower_table, read_entry
 
 RETRY = "retry"
 UNSHARE = "unshare"
@@ -114,7 +114,7 @@ def follow_page_mask(k, t, vma, addr, flags):
             if write and not enc.pmd_write(pmd):
                 yield from spin_unlock(lock)
                 return None
-            pfn = enc.pmd_pfn(pmd) + ((addr & ~k.geo.mask("pmd")) >> PAGE_SHIFT)
+            pfn = enc.pmd_pfn(pmd) + k.geo.page_in("pmd", addr)
             yield from _grab(k, pfn, flags)
             yield from spin_unlock(lock)
             return pfn
