@@ -34,6 +34,7 @@ from ..kernel.invariants import gup_results_consistent, refcount_balanced
 from ..kernel.mmops import munmap, shrink_page
 from ..kernel.pagetable import PAGE_SIZE
 from ..kernel.thp import split_huge_page
+from ..ops import Load, Store
 from ..spec import ThreadSpec, scenario
 
 _DOCS = dict(
@@ -48,17 +49,29 @@ _DOCS = dict(
 )
 
 
-def gup_thread(k, t, start, nr, write=True, fast_only=True, pin=False):
-    """A GUP user: pin ``nr`` pages, then release them. Returns (nr, pages)."""
+def gup_thread(k, t, start, nr, write=True, fast_only=True, pin=False, mark=None,
+               generations=False):
+    """A GUP user: pin ``nr`` pages, then release them. With ``mark``, it is a
+    driver doing DMA: it writes ``mark`` through every page it got before
+    releasing them, and with ``generations`` first notes each page's
+    allocation generation (the owner it holds). Returns (nr, pages), or
+    (nr, pages, generations)."""
     pages: list[int] = []
     if pin:
         n = yield from pin_user_pages_fast(k, t, start, nr, write, pages)
-        yield from unpin_user_pages(k, pages)
     else:
         call = __get_user_pages_fast if fast_only else get_user_pages_fast
         n = yield from call(k, t, start, nr, write, pages)
+    gens = []
+    for pfn in pages if mark is not None else ():
+        if generations:
+            gens.append((yield Load(k.alloc_gen(pfn))))
+        yield Store(k.data(pfn), mark)
+    if pin:
+        yield from unpin_user_pages(k, pages)
+    else:
         yield from put_user_pages(k, pages)
-    return (n, tuple(pages))
+    return (n, tuple(pages), tuple(gens)) if generations else (n, tuple(pages))
 
 
 def _boot(arch, design, gup_cpus, ptrs):

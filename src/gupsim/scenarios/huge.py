@@ -90,28 +90,16 @@ from ..kernel.mprotect import mprotect
 from ..kernel.pagetable import PAGE_SIZE
 from ..ops import Assert, Load, Rmw, Store
 from ..spec import ThreadSpec, scenario
-from .gup import _DOCS
+from .gup import _DOCS, gup_thread
 
 _HUGE_DOCS = {k: v for k, v in _DOCS.items() if k in ("arch", "design", "ptrs", "pin")}
 
 
 
 def gup_writer(k, t, start, nr, pin=False):
-    """A write GUP-fast user (__get_user_pages_fast, or pin_user_pages_fast):
-    write GUP_WRITE through every page it got, then release them.
-    Returns (nr, pages)."""
-    pages: list[int] = []
-    if pin:
-        n = yield from pin_user_pages_fast(k, t, start, nr, True, pages)
-    else:
-        n = yield from __get_user_pages_fast(k, t, start, nr, True, pages)
-    for pfn in pages:
-        yield Store(k.data(pfn), GUP_WRITE)
-    if pin:
-        yield from unpin_user_pages(k, pages)
-    else:
-        yield from put_user_pages(k, pages)
-    return (n, tuple(pages))
+    """A write GUP-fast user (__get_user_pages_fast, or pin_user_pages_fast)
+    that writes GUP_WRITE through every page it got. Returns (nr, pages)."""
+    return gup_thread(k, t, start, nr, pin=pin, mark=GUP_WRITE)
 
 
 

@@ -56,15 +56,14 @@ from __future__ import annotations
 
 from ..kernel import Kernel
 from ..kernel.cpu import tlb_declare
-from ..kernel.gup import __get_user_pages_fast, put_user_pages
 from ..kernel.invariants import (GUP_WRITE, gup_results_consistent, gup_write_reaches_mapping,
                                  refcount_balanced)
 from ..kernel.mm import Task
 from ..kernel.migrate import migrate_pages
 from ..kernel.mmops import do_fault, munmap, shrink_page
 from ..kernel.user import user_load
-from ..ops import Load, Store
 from ..spec import ThreadSpec, scenario
+from .gup import gup_thread
 
 """What the GUP thread writes through its pin."""
 USER_DATA = 42
@@ -81,14 +80,7 @@ _DOCS = dict(
 def gup_dma_thread(k, t, addr):
     """Pin the page at ``addr``, write GUP_WRITE through the pin, release.
     Returns (nr, pages, generations seen while holding the references)."""
-    pages: list[int] = []
-    n = yield from __get_user_pages_fast(k, t, addr, 1, True, pages)
-    gens = []
-    for pfn in pages:
-        gens.append((yield Load(k.alloc_gen(pfn))))
-        yield Store(k.data(pfn), GUP_WRITE)
-    yield from put_user_pages(k, pages)
-    return (n, tuple(pages), tuple(gens))
+    return gup_thread(k, t, addr, 1, mark=GUP_WRITE, generations=True)
 
 
 def _boot(arch, design, ptrs, mms=1):
