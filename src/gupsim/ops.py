@@ -28,14 +28,46 @@ from collections.abc import Callable, Generator, Hashable
 from typing import Any
 
 # Access orderings, in the kernel's vocabulary. "once" is READ_ONCE/WRITE_ONCE
-# (and the unordered non-value-returning atomics); "acquire"/"release" are
-# smp_load_acquire/smp_store_release and the _acquire/_release atomics; "mb" is a
-# fully ordered access (value-returning atomics such as atomic_add_return).
-ORDERS = ("once", "acquire", "release", "mb")
+# (and the _relaxed atomics); "acquire"/"release" are smp_load_acquire/
+# smp_store_release and the _acquire/_release atomics; "mb" is a fully ordered
+# access (value-returning atomics such as atomic_add_return, xchg, cmpxchg);
+# "noreturn" a non-value-returning atomic (atomic_inc, atomic_add: unordered, and
+# smp_rmb() does not order its read); "plain" a C access with no marking (LKMM
+# checks those for data races).
+ORDERS = ("once", "acquire", "release", "mb", "noreturn", "plain")
 
-# Fence kinds: smp_mb(), smp_rmb(), smp_wmb(), smp_mb__before_atomic(),
-# smp_mb__after_atomic().
-FENCES = ("mb", "rmb", "wmb", "mb__before_atomic", "mb__after_atomic")
+# Special accesses, named by the kernel primitive: spin_unlock() is a store with
+# order "unlock"; srcu_read_lock()/srcu_read_unlock() a load/store with order
+# "srcu_lock"/"srcu_unlock"; spin_is_locked() a load with order "is_locked".
+LOAD_ORDERS = ("once", "acquire", "mb", "plain", "srcu_lock", "is_locked")
+STORE_ORDERS = ("once", "release", "mb", "plain", "unlock", "srcu_unlock")
+
+# Fence kinds, by the kernel's name without the smp_ prefix where it has one:
+# smp_mb(), smp_rmb(), smp_wmb(), smp_mb__before_atomic(), smp_mb__after_atomic(),
+# smp_mb__after_spinlock(), smp_mb__after_unlock_lock(),
+# smp_mb__after_srcu_read_unlock(), barrier() (compiler only), and the RCU
+# primitives rcu_read_lock(), rcu_read_unlock(), synchronize_rcu() and
+# synchronize_srcu() (the last with the srcu_struct's cell).
+FENCES = ("mb", "rmb", "wmb", "mb__before_atomic", "mb__after_atomic",
+          "mb__after_spinlock", "mb__after_unlock_lock", "mb__after_srcu_read_unlock",
+          "barrier", "rcu_read_lock", "rcu_read_unlock", "synchronize_rcu",
+          "synchronize_srcu")
+
+# The annotation each access order and fence carries in the Linux-kernel memory
+# model (the tags of tools/memory-model/linux-kernel.def and lock.cat), which is
+# how weak memory models see an op. Plain accesses carry none.
+LKMM_ACCESS_TAG = {"once": "ONCE", "acquire": "ACQUIRE", "release": "RELEASE",
+                   "mb": "MB", "noreturn": "NORETURN", "plain": None,
+                   "srcu_lock": "srcu-lock", "srcu_unlock": "srcu-unlock",
+                   "unlock": "UL", "is_locked": "RL"}
+LKMM_FENCE_TAG = {"mb": "MB", "rmb": "rmb", "wmb": "wmb",
+                  "mb__before_atomic": "before-atomic", "mb__after_atomic": "after-atomic",
+                  "mb__after_spinlock": "after-spinlock",
+                  "mb__after_unlock_lock": "after-unlock-lock",
+                  "mb__after_srcu_read_unlock": "after-srcu-read-unlock",
+                  "barrier": "barrier", "rcu_read_lock": "rcu-lock",
+                  "rcu_read_unlock": "rcu-unlock", "synchronize_rcu": "sync-rcu",
+                  "synchronize_srcu": "sync-srcu"}
 
 NO_WRITE = object()
 """Returned by ``Rmw.apply`` when the read-modify-write does not write (a failed
@@ -45,6 +77,17 @@ cmpxchg, an add_unless that hit its limit): it is then a read only."""
 def _check(name: str, value: Any, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ValueError(f"{name}={value!r}: expected one of {', '.join(allowed)}")
+
+
+def _regs(name: str, value) -> tuple[str, ...]:
+    """A dependency: the register names (``reg=`` of this thread's earlier
+    reads) an address, a value or the control flow was computed from."""
+    if isinstance(value, str):
+        return (value,)
+    regs = tuple(value)
+    if not all(isinstance(r, str) for r in regs):
+        raise ValueError(f"{name}={value!r}: expected register names (strings)")
+    return regs
 
 
 class Op:
@@ -59,28 +102,41 @@ class Op:
 
 
 class Load(Op):
-    """``v = READ_ONCE(cell)`` (or an acquire load with ``order="acquire"``)."""
+    """``v = READ_ONCE(cell)`` (or an acquire load with ``order="acquire"``).
 
-    __slots__ = ("cell", "order")
+    Dependencies, for weak memory models: ``reg`` names the value read (a
+    register), ``addr`` the registers the address was computed from (an
+    address dependency, as when a walker reads a table through the entry it
+    just read). Under ``sc`` and ``tso`` they change nothing.
+    """
+
+    __slots__ = ("cell", "order", "reg", "addr")
     code = 1
 
-    def __init__(self, cell: str, order: str = "once"):
-        _check("order", order, ("once", "acquire", "mb"))
-        self.cell, self.order = cell, order
+    def __init__(self, cell: str, order: str = "once", *, reg: str | None = None,
+                 addr=()):
+        _check("order", order, LOAD_ORDERS)
+        self.cell, self.order, self.reg = cell, order, reg
+        self.addr = _regs("addr", addr)
 
     def describe(self) -> str:
         return f"load {self.cell}" + ("" if self.order == "once" else f" ({self.order})")
 
 
 class Store(Op):
-    """``WRITE_ONCE(cell, value)`` (or ``smp_store_release`` with ``order="release"``)."""
+    """``WRITE_ONCE(cell, value)`` (or ``smp_store_release`` with ``order="release"``).
 
-    __slots__ = ("cell", "value", "order")
+    ``data`` names the registers the value was computed from, ``addr`` those
+    the address was (see ``Load``)."""
+
+    __slots__ = ("cell", "value", "order", "addr", "data")
     code = 2
 
-    def __init__(self, cell: str, value: Hashable, order: str = "once"):
-        _check("order", order, ("once", "release", "mb"))
+    def __init__(self, cell: str, value: Hashable, order: str = "once", *, addr=(),
+                 data=()):
+        _check("order", order, STORE_ORDERS)
         self.cell, self.value, self.order = cell, value, order
+        self.addr, self.data = _regs("addr", addr), _regs("data", data)
 
     def describe(self) -> str:
         suffix = "" if self.order == "once" else f" ({self.order})"
@@ -115,6 +171,18 @@ def _rmw_andnot(old, arg, expected):
     return old & ~arg
 
 
+def _rmw_and(old, arg, expected):
+    return old & arg
+
+
+def _rmw_xor(old, arg, expected):
+    return old ^ arg
+
+
+def _rmw_lock(old, arg, expected):
+    return 1 if old == 0 else NO_WRITE
+
+
 RMW_KINDS: dict[str, Callable[[Any, Any, Any], Any]] = {
     "add": _rmw_add,
     "sub": _rmw_sub,
@@ -123,7 +191,15 @@ RMW_KINDS: dict[str, Callable[[Any, Any, Any], Any]] = {
     "add_unless": _rmw_add_unless,
     "or": _rmw_or,
     "andnot": _rmw_andnot,
+    "and": _rmw_and,
+    "xor": _rmw_xor,
+    "lock": _rmw_lock,
+    "trylock": _rmw_lock,
 }
+
+BLOCKING_RMW = ("lock",)
+"""RMW kinds that cannot fail: the thread waits until the op would write
+(``spin_lock()``: until the lock reads 0)."""
 
 
 class Rmw(Op):
@@ -132,21 +208,27 @@ class Rmw(Op):
     ``kind`` is one of: ``add``/``sub`` (``arg``), ``xchg`` (``arg``),
     ``cmpxchg`` (``expected`` -> ``arg``; writes only on success),
     ``add_unless`` (adds ``arg`` unless the old value equals ``expected``),
-    ``or``/``andnot`` (bit operations, as set_bit/clear_bit).
-    A failed cmpxchg or add_unless is a read only.
+    ``or``/``andnot``/``and``/``xor`` (bit operations, as set_bit/clear_bit),
+    ``lock`` (``spin_lock()``: waits until the cell is 0, then writes 1, with
+    acquire order) and ``trylock`` (``spin_trylock()``: writes 1 if it reads
+    0, else fails). A failed cmpxchg, add_unless or trylock is a read only.
+    ``reg``/``addr``/``data`` are dependencies, as for ``Load`` and ``Store``.
     """
 
-    __slots__ = ("cell", "kind", "arg", "expected", "order", "_fn")
+    __slots__ = ("cell", "kind", "arg", "expected", "order", "_fn", "reg", "addr", "data")
     code = 3
 
     def __init__(self, cell: str, kind: str, arg: Any = None, expected: Any = None,
-                 order: str = "mb"):
+                 order: str = "mb", *, reg: str | None = None, addr=(), data=()):
         if kind not in RMW_KINDS:
             raise ValueError(f"kind={kind!r}: expected one of {', '.join(RMW_KINDS)}")
         _check("order", order, ORDERS)
+        if kind in ("lock", "trylock"):
+            order = "acquire"
         self.cell, self.kind, self.arg, self.expected, self.order = (
             cell, kind, arg, expected, order)
         self._fn = RMW_KINDS[kind]
+        self.reg, self.addr, self.data = reg, _regs("addr", addr), _regs("data", data)
 
     def apply(self, old: Any) -> Any:
         """The new value, or ``NO_WRITE``."""
@@ -157,23 +239,54 @@ class Rmw(Op):
             body = f"cmpxchg {self.cell} {self.expected!r} -> {self.arg!r}"
         elif self.kind == "add_unless":
             body = f"add_unless {self.cell} += {self.arg!r} unless {self.expected!r}"
+        elif self.kind in ("lock", "trylock"):
+            return f"spin_{self.kind}({self.cell})"
         else:
             body = f"{self.kind} {self.cell} {self.arg!r}"
         return body + ("" if self.order == "mb" else f" ({self.order})")
 
 
 class Fence(Op):
-    """A memory barrier: ``smp_mb()`` is ``Fence("mb")``; see ``FENCES``."""
+    """A memory barrier: ``smp_mb()`` is ``Fence("mb")``; see ``FENCES``.
 
-    __slots__ = ("kind",)
+    ``synchronize_srcu(ss)`` is ``Fence("synchronize_srcu", cell=ss)``."""
+
+    __slots__ = ("kind", "cell")
     code = 4
 
-    def __init__(self, kind: str = "mb"):
+    def __init__(self, kind: str = "mb", cell: str | None = None):
         _check("kind", kind, FENCES)
-        self.kind = kind
+        if (kind == "synchronize_srcu") != (cell is not None):
+            raise ValueError(f"kind={kind!r}, cell={cell!r}: synchronize_srcu takes the "
+                             "srcu_struct's cell, other fences none")
+        self.kind, self.cell = kind, cell
 
     def describe(self) -> str:
+        if self.cell is not None:
+            return f"{self.kind}({self.cell})"
+        if self.kind.startswith(("rcu_", "synchronize_")) or self.kind == "barrier":
+            return f"{self.kind}()"
         return f"smp_{self.kind}()"
+
+
+class Branch(Op):
+    """The thread's control flow now depends on the values of ``regs``.
+
+    ``if (r1) ...`` after ``r1 = yield Load(x, reg="r1")`` is
+    ``yield Branch("r1")``: every later op of the thread carries a control
+    dependency on those reads (as herd7 counts them, to the end of the
+    thread). Not a scheduling point; only weak memory models look at it.
+    """
+
+    __slots__ = ("regs",)
+    shared = False
+    code = 12
+
+    def __init__(self, *regs: str):
+        self.regs = _regs("regs", regs)
+
+    def describe(self) -> str:
+        return f"branch on {', '.join(self.regs)}"
 
 
 class Await(Op):
@@ -306,6 +419,8 @@ Thread = Generator[Op, Any, Any]
 """The type of a thread body (and of every helper called with ``yield from``)."""
 
 __all__ = [
-    "ORDERS", "FENCES", "NO_WRITE", "RMW_KINDS", "Op", "Load", "Store", "Rmw", "Fence",
-    "Await", "SpinHint", "IrqDisable", "IrqEnable", "SendIpi", "Note", "Assert", "Thread",
+    "ORDERS", "LOAD_ORDERS", "STORE_ORDERS", "FENCES", "LKMM_ACCESS_TAG", "LKMM_FENCE_TAG",
+    "NO_WRITE", "RMW_KINDS", "BLOCKING_RMW", "Op", "Load", "Store", "Rmw", "Fence",
+    "Branch", "Await", "SpinHint", "IrqDisable", "IrqEnable", "SendIpi", "Note", "Assert",
+    "Thread",
 ]

@@ -77,6 +77,8 @@ class Context:
     spin_log: list | None = None     # (cell, write id, value[, written]) per access
     spin_sites: dict | None = None   # loop head -> (log index, last round's accesses)
     polled = False                   # (dpor) looked for IPIs at this boundary
+    regs: dict | None = None         # (weak models) register name -> read event
+    ctrl: frozenset = frozenset()    # (weak models) reads the control flow depends on
     nevents = 0
 
     def __init__(self, ex: "Execution", tid: int, name: str, cpu: int, body: Generator):
@@ -149,6 +151,9 @@ class Context:
             elif code == 6:         # SpinHint
                 if self._spin_check(op):
                     return
+            elif code == 12:        # Branch: only explorations that track deps look
+                if self.regs is not None:
+                    self.ctrl = self.ctrl | {self.regs[r] for r in op.regs if r in self.regs}
             else:
                 raise ScenarioError(f"unsupported op {op!r}")
 

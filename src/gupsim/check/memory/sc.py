@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...ops import BLOCKING_RMW, NO_WRITE
+
 
 class SequentialConsistency:
     name = "sc"
@@ -42,6 +44,8 @@ class SequentialConsistency:
     def can_perform(self, ctx, op) -> bool:
         if op.code == 5:   # Await
             return bool(op.predicate(*(self.visible(ctx, c)[0] for c in op.cells)))
+        if op.code == 3 and op.kind in BLOCKING_RMW:    # spin_lock(): waits for 0
+            return op.apply(self.visible(ctx, op.cell)[0]) is not NO_WRITE
         return True
 
     def can_interrupt(self, ctx) -> bool:
