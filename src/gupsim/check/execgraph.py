@@ -1,0 +1,131 @@
+"""Execution graphs as axiomatic memory models see them.
+
+An execution graph is what herd7 calls a candidate execution: the events of
+every thread in program order, the initial writes, and the base relations
+between them. A weak memory model (``check.cat``) judges a graph by
+computing relations from these and checking its axioms (acyclicity,
+irreflexivity, emptiness); explorations (the enumerator, ``dpor``) build the
+graphs.
+
+Events are numbered 0..n-1, initial writes first (one per cell, in cell
+order), then the events of thread 0 in program order, thread 1, and so on.
+
+* ``kind`` is ``"R"``, ``"W"`` or ``"F"`` (a fence). An atomic
+  read-modify-write is two events, its read and its write, linked by ``rmw``;
+  a failed one (cmpxchg that did not match) is its read alone, still tagged
+  as part of an RMW instruction (``rmw_op``).
+* ``tags`` are the annotations of the Linux-kernel memory model's
+  ``linux-kernel.def``/``lock.cat`` (``ops.LKMM_ACCESS_TAG``,
+  ``ops.LKMM_FENCE_TAG``): ``ONCE``, ``ACQUIRE``, ``RELEASE``, ``MB``,
+  ``NORETURN``, lock events ``LKR``/``LKW``/``UL``/``LF``/``RL``/``RU``, SRCU
+  ``srcu-lock``/``srcu-unlock``, and for a fence its kind (``MB``, ``rmb``,
+  ``wmb``, ``before-atomic``, ...). A plain C access has none. Models for a
+  hardware architecture map these to the architecture's own instructions.
+* ``rf`` maps every read to the write it reads from (an initial write for the
+  initial value), ``co`` lists each cell's writes in coherence order, the
+  initial write first, ``rmw`` pairs the read and write of each successful
+  atomic RMW, ``addr``/``data``/``ctrl`` are dependency edges from a read to
+  a later event of the same thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+INIT_TID = -1
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    tid: int                 # thread index; INIT_TID for an initial write
+    index: int               # position in the thread's program order (-1: init)
+    kind: str                # "R", "W" or "F"
+    cell: str | None         # the location; None for most fences
+    value: Any = None        # the value read or written
+    tags: frozenset = frozenset()
+    rmw_op: bool = False     # part of an atomic read-modify-write instruction
+    label: str = ""          # for humans: the op, as the thread wrote it
+
+    @property
+    def is_init(self) -> bool:
+        return self.tid == INIT_TID
+
+
+@dataclass
+class ExecutionGraph:
+    events: list[Event]
+    threads: list[list[int]]                 # per thread: event ids in program order
+    rf: dict[int, int]                       # read -> write it reads from
+    co: dict[str, list[int]]                 # cell -> writes in coherence order (init first)
+    rmw: list[tuple[int, int]] = field(default_factory=list)
+    addr: list[tuple[int, int]] = field(default_factory=list)
+    data: list[tuple[int, int]] = field(default_factory=list)
+    ctrl: list[tuple[int, int]] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)   # thread names, for humans
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def initial(self, cell: str) -> int:
+        return self.co[cell][0]
+
+    def final_values(self) -> dict[str, Any]:
+        """Each cell's value at the end: its co-last write's."""
+        return {cell: self.events[ws[-1]].value for cell, ws in self.co.items()}
+
+    def describe(self, e: int) -> str:
+        ev = self.events[e]
+        if ev.is_init:
+            return f"init {ev.cell} = {ev.value!r}"
+        who = self.names[ev.tid] if ev.tid < len(self.names) else f"P{ev.tid}"
+        return f"{who}#{ev.index} {ev.label or ev.kind}"
+
+
+def build(init: dict[str, Any], threads: list[list[dict]], names=None) -> ExecutionGraph:
+    """A graph from per-thread event lists (tests and tools).
+
+    Each event is a dict with ``kind``, ``cell``, ``value`` and optional
+    ``tags``, ``rmw_op``, ``label``, ``rf`` (for a read: ``"init"`` or
+    ``(tid, index)`` of the write), ``rmw`` (for a write: True if it is the
+    write of an RMW whose read is the event just before), ``addr``/``data``/
+    ``ctrl`` (indices of earlier reads of the thread). ``co`` is given per
+    write as ``co`` (its position among the cell's non-initial writes).
+    """
+    events: list[Event] = []
+    ids: dict = {}
+    co: dict[str, list] = {}
+    for cell in sorted(init):
+        e = Event(len(events), INIT_TID, -1, "W", cell, init[cell], label=f"init {cell}")
+        events.append(e)
+        co[cell] = [e.id]
+    order: list[list[int]] = []
+    for tid, evs in enumerate(threads):
+        row = []
+        for i, d in enumerate(evs):
+            e = Event(len(events), tid, i, d["kind"], d.get("cell"), d.get("value"),
+                      frozenset(d.get("tags", ())), d.get("rmw_op", False), d.get("label", ""))
+            events.append(e)
+            ids[(tid, i)] = e.id
+            row.append(e.id)
+        order.append(row)
+    g = ExecutionGraph(events, order, {}, co, names=list(names or
+                                                          [f"P{t}" for t in range(len(threads))]))
+    positions: dict[str, list] = {}
+    for tid, evs in enumerate(threads):
+        for i, d in enumerate(evs):
+            me = ids[(tid, i)]
+            if d["kind"] == "R":
+                src = d.get("rf", "init")
+                g.rf[me] = co[d["cell"]][0] if src == "init" else ids[tuple(src)]
+            elif d["kind"] == "W":
+                positions.setdefault(d["cell"], []).append((d.get("co", 0), me))
+                if d.get("rmw"):
+                    g.rmw.append((ids[(tid, i - 1)], me))
+            for rel in ("addr", "data", "ctrl"):
+                for j in d.get(rel, ()):
+                    getattr(g, rel).append((ids[(tid, j)], me))
+    for cell, ws in positions.items():
+        co[cell].extend(w for _, w in sorted(ws))
+    return g
