@@ -246,3 +246,23 @@ def _order(value):
 
 def _show(value) -> str:
     return str(value)
+
+
+def collect(paths) -> list[Path]:
+    """The test files of ``paths``: each a .litmus file, or a folder searched for
+    ``*.litmus`` below it (sorted)."""
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted(p.rglob("*.litmus"))
+            if not found:
+                raise UsageError(f"{raw}: no *.litmus file in this folder; give a "
+                                 f".litmus file or a folder of them")
+            out += found
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise UsageError(f"{raw}: no such file or folder; give a .litmus file or a "
+                             f"folder of them")
+    return out
