@@ -1,8 +1,9 @@
 """Run a C litmus test under a memory model and count as herd7 does.
 
-Every complete execution the checker explores (one per reads-from/coherence
-class: executions with the same signature count once, so ``dfs`` and
-``dpor`` give the same numbers) is first matched against the ``filter``
+Every complete execution the checker explores counts once per
+reads-from/coherence class (``dpor`` explores each class once; under the
+interleaving strategies executions with the same signature count once, so
+``dfs`` and ``dpor`` give the same numbers) is first matched against the ``filter``
 (an execution that fails it is dropped), then against the condition's
 proposition: Positive counts those that satisfy it, Negative those that do
 not. The observation is ``Never`` (no positive), ``Always`` (no negative) or
@@ -116,10 +117,13 @@ def run(test, model: str = "lkmm", strategy: str | None = None) -> LitmusResult:
     states: set = set()
     flags: dict[str, None] = {}
 
+    dedupe = config.strategy != "dpor"     # dpor explores each class once already
+
     def observe(outcome) -> None:
-        if outcome.signature in seen:
-            return
-        seen.add(outcome.signature)
+        if dedupe:
+            if outcome.signature in seen:
+                return
+            seen.add(outcome.signature)
         violation = outcome.violation
         if violation is not None:
             if violation.kind in ("deadlock", "livelock"):
