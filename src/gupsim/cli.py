@@ -616,7 +616,8 @@ def explain_text(cx, short_name: str | None) -> str:
 @click.option("--judge", is_flag=True,
               help="Compare each observation with the test's Result: line; exit 1 on "
                    "any mismatch.")
-@_json_option
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object per test (counts, states, observation).")
 def litmus(paths, model, strategy, judge, as_json):
     """Run C litmus tests (tools/memory-model/litmus-tests format); print herd7's output.
 
