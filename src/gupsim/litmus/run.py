@@ -152,31 +152,14 @@ def run(test, model: str = "lkmm", strategy: str | None = None) -> LitmusResult:
     return result
 
 
-LOCKING = ("spin_lock", "spin_trylock")
 
 
 def default_strategy(test: A.LitmusTest, model: str) -> str:
-    """``dpor``, except ``dfs`` for a test that takes a spin lock under ``sc`` or
-    ``tso``: dpor does not keep a blocking ``Rmw(kind="lock")`` mutually
-    exclusive today (two critical sections overlap in some of the executions
-    it explores), and dfs does; the counts are the same (one per class)."""
-    if model in ("sc", "tso") and any(name in LOCKING for name in _calls(test)):
-        return "dfs"
-    return "dpor"
-
-
-def _calls(test: A.LitmusTest):
-    stack = [s for t in test.threads for s in t.body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, A.Call):
-            yield node.name
-        for name in getattr(node, "__dataclass_fields__", ()):
-            child = getattr(node, name)
-            if isinstance(child, tuple):
-                stack.extend(c for c in child if hasattr(c, "__dataclass_fields__"))
-            elif hasattr(child, "__dataclass_fields__") and not isinstance(child, A.Pos):
-                stack.append(child)
+    """``dpor`` under the operational models; ``enum`` (every candidate
+    execution judged by the model's axioms, as herd7 does) under the weak
+    ones."""
+    from ..check.memory import MODELS
+    return "dpor" if model in MODELS else "enum"
 
 
 def _compiled(test) -> Compiled:
