@@ -49,6 +49,7 @@ class Graph:
         self.own: dict = {}              # TSO: (tid, cell) -> last own write
         self.order: list[int] = []       # replay order (po/rf-topological)
         self.top = -1
+        self.meta: dict = {}             # weak models: stamp -> weakgraph.Meta
 
     def stamp(self) -> int:
         self.top += 1
@@ -59,6 +60,7 @@ class Graph:
         g.tso, g.top = self.tso, self.top
         g.ev, g.anc, g.porf = dict(self.ev), dict(self.anc), dict(self.porf)
         g.co = {c: list(ws) for c, ws in self.co.items()}
+        g.meta = dict(self.meta)
         g.readers = {k: list(v) for k, v in self.readers.items()}
         g.taken = set(self.taken)
         g.last, g.order = dict(self.last), list(self.order)

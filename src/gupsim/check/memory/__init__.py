@@ -47,7 +47,7 @@ def axiomatic_model(name: str):
         model = PYTHON_MODELS[name]()
     elif name in WEAK:
         from .. import cat
-        model = cat.load_named(name)
+        model = cat.load_model(name)
     else:
         raise UnknownName("memory model", name, ALL_MODELS)
     _LOADED[name] = model

@@ -39,7 +39,9 @@ from ..explorer import Outcome, build_result, run_schedule
 from ..graph import (AWAIT, CHOOSE, CLI, DRAINW, FAILED, IDLE, INIT, LAST, POLL, REV, RMW_R, RMW_W,
                      TAKE, Graph, access_signature, maximal)
 from ..result import Stats
+from ..memory import WEAK, axiomatic_model
 from ..runtime import Execution, stuck_violation
+from ..weakgraph import PLAIN, POLL_META, coherent_positions, coherent_reads, op_meta, to_execgraph
 
 
 class GraphRun:
@@ -58,6 +60,12 @@ class GraphRun:
         self.replaying = False                # re-running threads on a copied graph
         self.pending_pos = None
         self._snap_at = None
+        self.rev = 0
+        self.model = axiomatic_model(memory_model) if memory_model in WEAK else None
+        if self.model is not None:
+            self.names = [c.name for c in ex.contexts]
+            for c in ex.contexts:
+                c.regs = {}
         if item[0] == "snap":
             self._restore(item)
             return
@@ -111,6 +119,8 @@ class GraphRun:
                 if e.kind == "R":
                     value = init[e.cell] if e.rf == INIT else g.ev[e.rf].value
                     ctx.record_read(e.cell, e.rf, value)
+                    if op.reg is not None and ctx.regs is not None:
+                        ctx.regs[op.reg] = s
                     ctx.advance(value)
                 else:
                     ctx.record_write(e.cell, e.value)
@@ -196,8 +206,12 @@ class GraphRun:
             s = rec[0] if rec else self.g.stamp()
             if not self.replaying:
                 self.g.add_fence(s, ctx.tid, 4, ctx.op.kind)
+                if self.model is not None:
+                    self.g.meta[s] = op_meta(ctx, ctx.op, "F")
             ctx.advance(None)
-        if poll is not None and not self.replaying and len(self.g.order) > before \
+        if self.model is not None:
+            self.boundary.pop(ctx.tid, None)    # the look for IPIs is an acquire read
+        elif poll is not None and not self.replaying and len(self.g.order) > before \
                 and ctx.tid not in self.aux:   # an RMW or Await: its last event
             del self.boundary[ctx.tid]
             self._after_poll(poll, self.g.order[-1])
@@ -219,18 +233,25 @@ class GraphRun:
         if later is not None:
             g._propagate(later, g.anc[e] | (1 << e))
 
-    def _choose_rf(self, ctx, cell, rec, flags, ok=None, drain=False):
+    def _choose_rf(self, ctx, cell, rec, flags, ok=None, drain=False, meta=None):
         g = self.g
         if rec is not None:
             self.rev = rec[4] & REV
             return rec[0], rec[3]
         self.rev = 0
-        cands = g.read_candidates(ctx.tid, cell, drain)
+        if self.model is None:
+            cands = g.read_candidates(ctx.tid, cell, drain)
+        else:
+            cands = coherent_reads(g, ctx.tid, cell)
         if ok is not None:
             cands = [c for c in cands if ok(c)]
-            if not cands:
-                self.dead = True
-                return None, None
+        if self.model is not None:
+            cands = [c for c in cands if self._consistent(
+                (ctx.tid, "R", cell, g.value_of(c, self.init[cell]), c,
+                 meta(c) if callable(meta) else (meta or PLAIN), flags))]
+        if (ok is not None or self.model is not None) and not cands:
+            self.dead = True
+            return None, None
         s = g.stamp()
         for c in cands[:-1]:
             self.push_read(s, ctx.tid, c, flags)
@@ -250,7 +271,7 @@ class GraphRun:
 
         def ok(c):      # taking an IPI drains the store buffer first
             return strict is None or g.value_of(c, init) <= ctx.handled or c in strict
-        s, rf = self._choose_rf(ctx, cell, rec, flags, ok)
+        s, rf = self._choose_rf(ctx, cell, rec, flags, ok, meta=POLL_META)
         if rf is None:
             return
         value = g.value_of(rf, init)
@@ -258,6 +279,7 @@ class GraphRun:
         if not self.replaying:
             g.add_read(s, ctx.tid, cell, rf, flags | (TAKE if take else 0) | self.rev, 0,
                        value, drain=take)
+            self._weak_added(s, POLL_META)
         ctx.polled = True
         if take:
             ctx.take_irqs(value)
@@ -274,12 +296,16 @@ class GraphRun:
         if code == 5:                          # Await: one read per cell
             st = self.aux.setdefault(tid, [])
             cell = op.cells[len(st)]
-            s, rf = self._choose_rf(ctx, cell, rec, AWAIT, drain=True)
+            meta = op_meta(ctx, op, "R") if self.model is not None else None
+            s, rf = self._choose_rf(ctx, cell, rec, AWAIT, drain=True, meta=meta)
+            if rf is None:
+                return
             value = g.value_of(rf, self.init[cell])
             last = len(st) + 1 == len(op.cells)
             if not self.replaying:
                 g.add_read(s, tid, cell, rf, AWAIT | (LAST if last else 0) | self.rev, 5,
                            value, drain=True)
+                self._weak_added(s, meta)
             ctx.record_read(cell, rf, value)
             st.append((s, value))
             if last:
@@ -301,7 +327,11 @@ class GraphRun:
                     return True
                 self._conflict(ctx, c)         # another RMW already read c
                 return False
-            s, rf = self._choose_rf(ctx, cell, rec, RMW_R, ok, drain=True)
+            def meta(c):
+                return op_meta(ctx, op, "R",
+                               success=op.apply(g.value_of(c, self.init[cell])) is not NO_WRITE)
+            s, rf = self._choose_rf(ctx, cell, rec, RMW_R, ok, drain=True,
+                                    meta=meta if self.model is not None else None)
             if rf is None:
                 return
             old = g.value_of(rf, self.init[cell])
@@ -310,6 +340,9 @@ class GraphRun:
             if not self.replaying:
                 g.add_read(s, tid, cell, rf, RMW_R | self.rev | (FAILED if waits else 0), 3,
                            old, drain=True)
+                if self.model is not None:
+                    self._weak_added(s, meta(rf))
+            self._bind(ctx, op, s)
             ctx.record_read(cell, rf, old)
             if waits:       # spin_lock() on a held lock: waits like an Await
                 ctx.blocked = ("await", op, [(cell, rf)])
@@ -320,12 +353,48 @@ class GraphRun:
                 self.aux[tid] = [old, new, rf]
             return
         drain = op.order == "mb"
-        s, rf = self._choose_rf(ctx, cell, rec, 0, drain=drain)
+
+        def meta(c):
+            return op_meta(ctx, op, "R", value=g.value_of(c, self.init[cell]))
+        s, rf = self._choose_rf(ctx, cell, rec, 0, drain=drain,
+                                meta=meta if self.model is not None else None)
+        if rf is None:
+            return
         value = g.value_of(rf, self.init[cell])
         if not self.replaying:
             g.add_read(s, tid, cell, rf, self.rev, 1, value, drain=drain)
+            if self.model is not None:
+                self._weak_added(s, meta(rf))
+        self._bind(ctx, op, s)
         ctx.record_read(cell, rf, value)
         ctx.advance(value)
+
+    # -- weak models ------------------------------------------------------------
+    def _bind(self, ctx, op, s):
+        if ctx.regs is not None and getattr(op, "reg", None) is not None:
+            ctx.regs[op.reg] = s
+
+    def _consistent(self, extra=None) -> bool:
+        eg = to_execgraph(self.g, self.init, self.names, extra)
+        return self.model.check(eg).consistent
+
+    def _weak_added(self, s, meta):
+        """Record an added event's tags; a read placed by a revisit is kept
+        only if the model judges the graph with it consistent."""
+        if self.model is None:
+            return
+        self.g.meta[s] = meta or PLAIN
+        ev = self.g.ev[s]
+        if (self.rev and ev.kind == "R" or ev.flags & RMW_W) and not self._consistent():
+            self.dead = True
+
+    def _positions(self, ctx, cell, value, flags):
+        g = self.g
+        if self.model is None:
+            return g.write_positions(ctx.tid, cell)
+        meta = op_meta(ctx, ctx.op, "W")
+        return [k for k in coherent_positions(g, ctx.tid, cell)
+                if self._consistent((ctx.tid, "W", cell, value, k, meta, flags))]
 
     def _conflict(self, ctx, w):
         """An RMW reading ``w``, which another RMW already read: the new RMW's
@@ -364,7 +433,10 @@ class GraphRun:
             if rmw is not None:
                 pos = 0 if rf == INIT else g.co[cell].index(rf) + 1
             else:
-                positions = g.write_positions(tid, cell)
+                positions = self._positions(ctx, cell, value, flags)
+                if not positions:
+                    self.dead = True
+                    return
                 for k in positions[:-1]:
                     self.push_write(s, tid, cell, k, flags)
                 pos = positions[-1]
@@ -388,6 +460,8 @@ class GraphRun:
         if rmw is None and op.order == "mb":
             flags |= DRAINW
         g.add_write(s, tid, cell, value, pos, flags, op.code, drain=bool(flags & DRAINW))
+        if self.model is not None:
+            self._weak_added(s, op_meta(ctx, op, "W"))
         ctx.advance(old if rmw is not None else None)
 
     def _reader_base(self):
@@ -407,8 +481,10 @@ class GraphRun:
     def _choose_revisit_pos(self, ctx, cell, s, flags):
         """The revisiting write's co position: explore each consistent one."""
         g = self.g
-        extra = self._reader_base()
-        positions = g.write_positions(ctx.tid, cell, extra)
+        if self.model is not None:     # the re-added read is judged when it is in
+            positions = coherent_positions(g, ctx.tid, cell) or [len(g.co.get(cell, ()))]
+        else:
+            positions = g.write_positions(ctx.tid, cell, self._reader_base())
         for k in positions[:-1]:
             recs = self._records() + [(s, ctx.tid, "W", None, flags)] + self._tail
             co = self._co()
@@ -554,6 +630,12 @@ class GraphRun:
 
 
 def explore(factory, config, progress=None, observe=None):
+    if config.memory_model in WEAK:
+        probe = Execution(factory, None, start=False)
+        if probe.step_invariants:
+            raise ScenarioError("invariants checked at every step need an interleaving; "
+                                f"under {config.memory_model} check them at the end "
+                                "(when='end') or as Asserts in the threads")
     stats = Stats()
     t0 = time.perf_counter()
     stack = [("records", [], {}, -1)]
@@ -574,6 +656,17 @@ def explore(factory, config, progress=None, observe=None):
             continue
         stats.executions += 1
         violation = run.ex.violation
+        if run.model is not None:
+            eg = to_execgraph(run.g, run.init, run.names)
+            judged = run.model.check(eg)
+            if observe is not None:
+                observe(Outcome(run.ex.results, run.final_memory(), access_signature(run.g),
+                                violation, judged.flags, eg))
+            if violation is not None and found is None:
+                found = (eg, violation)
+                if config.stop_on_first:
+                    break
+            continue
         if outcome == "complete" and run.ex.step_invariants:
             # invariants over every step: checked along one interleaving of the class
             walked = run_schedule(factory, run.schedule(), config.memory_model, record=False)
@@ -599,4 +692,7 @@ def explore(factory, config, progress=None, observe=None):
     stats.seconds = time.perf_counter() - t0
     if seen is not None:
         stats.classes = len(seen)
+    if config.memory_model in WEAK:
+        from .weakresult import weak_result
+        return weak_result(config, stats, found, axiomatic_model(config.memory_model))
     return build_result(factory, config, stats, found, None)

@@ -344,42 +344,61 @@ def feasible_combinations(init, per_thread):
     yield from rec(0, frozenset(), frozenset())
 
 
-def rf_choices(cand: Candidate):
-    """Every reads-from map: same cell, same value, not a later own write."""
-    per_read = []
-    for r in cand.reads():
-        opts = []
-        init = cand.events[cand.co_init[r.cell]] if r.cell in cand.co_init else None
-        if init is not None and init.value == r.value:
-            opts.append(init.id)
-        for w in cand.writes(r.cell):
-            if w.value == r.value and not (w.tid == r.tid and w.index > r.index):
-                opts.append(w.id)
-        if not opts:
-            return
-        per_read.append((r.id, opts))
-    for combo in product(*(opts for _, opts in per_read)):
-        yield {r: w for (r, _), w in zip(per_read, combo)}
-
-
-def co_choices(cand: Candidate, rf):
-    """Every coherence order keeping po and RMW adjacency (see module doc)."""
-    cells = sorted({e.cell for e in cand.events if e.kind == "W"})
-    per_cell = []
-    for cell in cells:
-        ws = cand.writes(cell)
-        orders = []
-        for perm in permutations(ws):
-            if any(a.tid == b.tid and a.index > b.index
-                   for i, a in enumerate(perm) for b in perm[i + 1:]):
+def cell_choices(cand: Candidate, cell):
+    """Every (rf, co) of one cell that is coherent on its own: each read
+    from a write of the same value, writes in coherence order keeping
+    program order and each RMW right after the write it read, and no
+    coherence cycle (po-loc | rf | co | fr). Every model gupsim judges with
+    includes SC per location, so the others need not reach the model."""
+    reads = [e for e in cand.events if e.kind == "R" and e.cell == cell]
+    writes = cand.writes(cell)
+    init = cand.co_init.get(cell)
+    opts = []
+    for r in reads:
+        o = [init] if init is not None and cand.events[init].value == r.value else []
+        o += [w.id for w in writes if w.value == r.value
+              and not (w.tid == r.tid and w.index > r.index)]
+        if not o:
+            return []
+        opts.append(o)
+    rmw = [(a, b) for a, b in cand.rmw if cand.events[b].cell == cell]
+    orders = []
+    for perm in permutations(writes):
+        if any(a.tid == b.tid and a.index > b.index
+               for i, a in enumerate(perm) for b in perm[i + 1:]):
+            continue
+        orders.append([init] + [w.id for w in perm])
+    out = []
+    for combo in product(*opts):
+        rf = {r.id: w for r, w in zip(reads, combo)}
+        for order in orders:
+            pos = {w: i for i, w in enumerate(order)}
+            if any(pos[b] != pos[rf[a]] + 1 for a, b in rmw):
                 continue
-            order = [cand.co_init[cell]] + [w.id for w in perm]
-            if all(order.index(w) == order.index(rf[r]) + 1 for r, w in cand.rmw
-                   if cand.events[w].cell == cell):
-                orders.append(order)
-        per_cell.append((cell, orders))
-    for combo in product(*(orders for _, orders in per_cell)):
-        yield {cell: order for (cell, _), order in zip(per_cell, combo)}
+            if _coherent(cand, reads, rf, pos):
+                out.append((rf, order))
+    return out
+
+
+def _coherent(cand, reads, rf, pos) -> bool:
+    """SC per location, by its five forbidden shapes (CoRR, CoRW1, CoRW2,
+    CoWR, CoWW; Alglave, Maranget, Tautschnig, TOPLAS 2014, sec. 4.7):
+    along each thread the coherence position an access sees (a read: the
+    write it reads; a write: itself) never goes back, and a write is always
+    later than what its thread saw before (reading a later own write, CoRW1,
+    is excluded with the reads-from options)."""
+    seen: dict[int, float] = {}
+    evs = cand.events
+    accesses = sorted([(evs[r].tid, evs[r].index, "R", r) for r in (x.id for x in reads)]
+                      + [(w.tid, w.index, "W", w.id) for w in cand.events
+                         if w.kind == "W" and not w.is_init and w.id in pos])
+    for tid, _, kind, e in accesses:
+        here = pos[rf[e]] if kind == "R" else pos[e]
+        last = seen.get(tid, -1)
+        if here < last or (kind == "W" and here == last):
+            return False
+        seen[tid] = here
+    return True
 
 
 def executions(factory, model, limit_seconds=None):
@@ -392,16 +411,22 @@ def executions(factory, model, limit_seconds=None):
     traces = all_traces(factory, init, len(names))
     for combo in feasible_combinations(init, [[tr for _, tr in per] for per in traces]):
         cand = Candidate(init, combo, names)
-        for rf in rf_choices(cand):
-            for co in co_choices(cand, rf):
-                if any(co[cand.events[r].cell][-1] != rf[r] for r in cand.waits):
-                    continue
-                g = cand.graph(rf, co)
-                j = model.check(g)
-                if j.consistent:
-                    yield cand, g, j
-                if limit_seconds is not None and time.perf_counter() - t0 > limit_seconds:
-                    return
+        cells = sorted({e.cell for e in cand.events if e.cell is not None and e.kind != "F"}
+                       | set(cand.co_init))
+        per_cell = [cell_choices(cand, c) for c in cells]
+        for picks in product(*per_cell):
+            rf, co = {}, {}
+            for cell, (rf_c, order) in zip(cells, picks):
+                rf.update(rf_c)
+                co[cell] = order
+            if any(co[cand.events[r].cell][-1] != rf[r] for r in cand.waits):
+                continue
+            g = cand.graph(rf, co)
+            j = model.check(g)
+            if j.consistent:
+                yield cand, g, j
+            if limit_seconds is not None and time.perf_counter() - t0 > limit_seconds:
+                return
 
 
 def violation_of(cand: Candidate, g: ExecutionGraph, end_invariants, evaluate):
