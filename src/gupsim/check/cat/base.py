@@ -27,7 +27,8 @@ Lock operations (herd's lock.cat view): a spin_is_locked() read tagged ``RL``
 that read 0 (the lock free) is herd's ``RU``; an ``LKR`` with no ``LKW``
 partner (a failed spin_trylock()) is herd's ``LF``. With ``lock_reads_hidden``
 (models that include lock.cat) the base ``rf`` and ``rmw`` leave out the lock
-reads and lock pairs, as herd's core does: lock.cat computes them.
+reads and lock pairs, and ``R``, ``W``, ``M`` leave out the lock operations,
+as herd's core does: lock.cat computes them and adds them back.
 """
 
 from __future__ import annotations
@@ -130,6 +131,9 @@ def predefined(g, alg: Algebra, *, lock_reads_hidden: bool, observed=None,
     for cell, ws in g.co.items():
         if cell in wanted and len(ws) > 1:
             fw |= 1 << ws[-1]
+    if lock_reads_hidden:       # herd's core: lock operations are neither R nor W
+        kind_r &= ~lock_ev
+        kind_w &= ~lock_ev
     b = {
         "R": kind_r, "W": kind_w, "M": kind_r | kind_w, "F": kind_f, "IW": init, "I": init,
         "FW": fw, "RMW": rmw_set, "emptyset": 0, "LK": sets["LKR"] | sets["LKW"],

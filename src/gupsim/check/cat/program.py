@@ -2,20 +2,23 @@
 
 Loading inlines ``include``s (found next to the including file, then in the
 model's directory): ``stdlib.cat`` and ``cross.cat`` are the builtins of
-``base``; ``cos.cat`` and ``cos-opt.cat``, which in herd enumerate coherence
-orders, become "co is the graph's own co" (with ``coi``, ``coe``, ``fr``,
-``fri``, ``fre`` recomputed from the ``rf`` of that point), because the
-exploration that built the graph chose co already.
+``base``; ``cos.cat`` and ``cos-opt.cat``, which in herd enumerate the coherence
+orders of the writes ``W`` of that point, become "co is the graph's own co
+on ``W``" (with ``coi``, ``coe``, ``fr``, ``fri``, ``fre`` recomputed from the
+``rf`` of that point), because the exploration that built the graph chose co
+already.
 
 herd's lock.cat derives the reads-from of lock reads (LKR, LF, RL, RU) that
 herd's core leaves out, forking with ``with ... from`` over the possible
 sources of a failed trylock or an unlocked spin_is_locked(). Our graphs carry
 an rf for every read, so a model that includes lock.cat is given herd's core
 view (the lock reads without rf, see ``base``), and right after lock.cat a
-built-in check, ``lock-rf``, keeps only the choices whose derived ``rf``
-equals the graph's: a graph is then judged exactly as herd judges the one
-candidate execution it is, and a graph whose lock reads read from somewhere
-herd would never let them is inconsistent (``failed == "lock-rf"``).
+built-in check, ``lock-rf``, keeps only the choices whose derived ``rf`` and
+``co`` (lock.cat places each unlock right after its lock in co) equal the
+graph's: a graph is then judged exactly as herd judges the one candidate
+execution it is, and a graph whose lock reads read from somewhere (or whose
+unlocks sit somewhere in co) herd would never allow is inconsistent
+(``failed == "lock-rf"``).
 
 Running: ``with x from S`` forks; the execution is consistent if some choice
 passes every check, and its flags are that choice's. Checks run in file
@@ -36,7 +39,7 @@ BUILTIN_INCLUDES = {"stdlib.cat", "cross.cat"}
 COS_INCLUDES = {"cos.cat", "cos-opt.cat"}
 LOCK_INCLUDE = "lock.cat"
 COS_TEXT = """
-let co = graph.co
+let co = [W] ; graph.co ; [W]
 let coi = co & int
 let coe = co \\ coi
 let fr = (rf^-1 ; co) \\ id
@@ -153,8 +156,9 @@ class Loader:
             prog.locks = True
             sc = Scope(dict(prog.slots))
             rf = compile_expr(S.Var(ins.pos, "rf", text="rf"), sc)
+            co = compile_expr(S.Var(ins.pos, "co", text="co"), sc)
             prog.checks.append(LOCK_RF)
-            prog.steps.append(Step("rf-agrees", ins.pos, (rf,)))
+            prog.steps.append(Step("rf-agrees", ins.pos, (rf, co)))
 
     def _enum(self, prog: Program, ins: S.Enum, here: Path) -> None:
         prog.tags.update(ins.tags)
@@ -244,7 +248,9 @@ def run(prog: Program, E: Eval, i: int = 0, stop: bool = True) -> Outcome:
         elif op == "with":
             return _fork(prog, E, i, stop, failures)
         elif op == "rf-agrees":
-            if not same(E, st.data[0](E, None), E.base["graph.rf"]):
+            rf, co = st.data
+            if not (same(E, rf(E, None), E.base["graph.rf"])
+                    and same(E, co(E, None), E.base["graph.co"])):
                 failures.append((LOCK_RF, i))
                 if stop:
                     return Outcome(E, failures)
