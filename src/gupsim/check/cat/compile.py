@@ -299,6 +299,10 @@ def _unary(e: S.Unary, sc: Scope):
 
 
 def _binary(e: S.Binary, sc: Scope):
+    if e.op == ";" and _is_id(e.left):
+        return _restrict(compile_expr(e.left.arg, sc), compile_expr(e.right, sc), True)
+    if e.op == ";" and _is_id(e.right):
+        return _restrict(compile_expr(e.right.arg, sc), compile_expr(e.left, sc), False)
     fa, fb, op = compile_expr(e.left, sc), compile_expr(e.right, sc), BINARY[e.op]
     pos = e.pos
 
@@ -312,6 +316,26 @@ def _binary(e: S.Binary, sc: Scope):
             if str(err).startswith(pos.file):
                 raise
             raise CatError(f"{pos}: {err}") from None
+    return run
+
+
+def _is_id(e) -> bool:
+    return isinstance(e, S.Unary) and e.op == "[]"
+
+
+def _restrict(fset, frel, domain: bool):
+    """``[S] ; r`` (keep the rows of S) or ``r ; [S]`` (keep the columns of S)
+    without building the identity and composing."""
+    def run(E, L):
+        alg = E.alg
+        s = alg.set(fset(E, L))
+        r = frel(E, L)
+        if r is EMPTY:
+            return EMPTY
+        rows = alg.rel(r).rows
+        if domain:
+            return Rel([row if s >> i & 1 else 0 for i, row in enumerate(rows)])
+        return Rel([row & s for row in rows])
     return run
 
 

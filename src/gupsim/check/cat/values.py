@@ -174,14 +174,20 @@ class Algebra:
     # -- relations ------------------------------------------------------------
     def seq(self, r: Rel, s: Rel) -> Rel:
         srows = s.rows
+        if not any(srows):
+            return self.zero
         out = []
+        append = out.append
         for row in r.rows:
+            if not row:
+                append(0)
+                continue
             acc = 0
             while row:
                 low = row & -row
                 acc |= srows[low.bit_length() - 1]
                 row ^= low
-            out.append(acc)
+            append(acc)
         return Rel(out)
 
     def plus(self, r: Rel) -> Rel:
