@@ -33,7 +33,8 @@ as herd's core does: lock.cat computes them and adds them back.
 
 from __future__ import annotations
 
-from .compile import Builtin, apply, collect, elements
+from .compile import Builtin, apply
+from .operators import collect, elements
 from .values import EMPTY, UNIV, Algebra, CatError, Ev, Rel, bits
 
 LOCK_SETS = ("LKR", "LKW", "UL", "LF", "RL", "RU")
@@ -255,7 +256,7 @@ def _toid(E, s):
 
 def _imply(E, args):
     a, b = args
-    from .compile import complement, union
+    from .operators import complement, union
     return union(E, complement(E, a), b)
 
 

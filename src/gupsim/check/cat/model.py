@@ -131,7 +131,7 @@ class CatModel:
 
 
 def _plain(E, value):
-    from .compile import elements
+    from .operators import elements
     from .values import Ev, Rel
     if type(value) is int:
         return frozenset(e.i for e in elements(E, value))

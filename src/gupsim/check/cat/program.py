@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import syntax as S
-from .compile import Scope, bind_values, compile_expr, elements, is_empty, same
+from .compile import Scope, bind_values, compile_expr
+from .operators import elements, is_empty, same
 from .parser import parse
 from .values import EMPTY, CatError, Tag, VSet
 
