@@ -20,8 +20,9 @@ The predefined names of herd7 (its core and ``stdlib.cat``), computed from an
 
 ``FW``: herd's final writes are those the test's final condition reads. A
 candidate graph does not say which cells that is; ``observed`` names them,
-and by default every cell no lock operation touches (a litmus condition never
-tests a spinlock: lock.cat flags one that does as ``lock-final``).
+and by default every cell no lock or srcu operation touches (a litmus
+condition never tests a spinlock or an srcu_struct: lock.cat flags one that
+does as ``lock-final``).
 
 Lock operations (herd's lock.cat view): a spin_is_locked() read tagged ``RL``
 that read 0 (the lock free) is herd's ``RU``; an ``LKR`` with no ``LKW``
@@ -39,6 +40,7 @@ from .values import EMPTY, UNIV, Algebra, CatError, Ev, Rel, bits
 
 LOCK_SETS = ("LKR", "LKW", "UL", "LF", "RL", "RU")
 LOCK_READS = ("LKR", "LF", "RL", "RU")
+SYNC_TAGS = ("srcu-lock", "srcu-unlock", "sync-srcu")
 
 
 def set_name(tag: str) -> str:
@@ -126,7 +128,8 @@ def predefined(g, alg: Algebra, *, lock_reads_hidden: bool, observed=None,
         for w in reversed(ws):
             co[w] = after
             after |= 1 << w
-    locked_cells = {evs[e].cell for e in bits(lock_ev)}
+    locked_cells = {ev.cell for e, ev in enumerate(evs)
+                    if tags[e] & (set(LOCK_SETS) | set(SYNC_TAGS))}
     wanted = set(observed) if observed is not None else set(g.co) - locked_cells
     fw = 0
     for cell, ws in g.co.items():
