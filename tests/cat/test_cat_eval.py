@@ -198,3 +198,15 @@ def test_explain_is_a_closed_cycle_for_every_forbidden_shape(lkmm, ev):
     assert all(chain[i][1] == chain[(i + 1) % len(chain)][0] for i in range(len(chain)))
     assert {lab for _, lab, _ in ex.edges} == {"prop", "strong-fence"}
     assert lkmm.explain(ev.g({"x": 0}, [[ev.W("x", 1, "ONCE")]])) is None
+
+
+def test_explain_deeper_reaches_base_relations(lkmm, ev):
+    """depth 3 opens prop down to fr and the hb terms down to the fences."""
+    p0 = [ev.W("x", 1, "ONCE"), ev.F("wmb"), ev.W("y", 1, "ONCE")]
+    p1 = [ev.R("y", 1, "ONCE", rf=(0, 2)), ev.F("rmb"), ev.R("x", 0, "ONCE")]
+    g = ev.g({"x": 0, "y": 0}, [p0, p1])
+    ex = lkmm.explain(g, depth=3)
+    assert [lab for _, lab, _ in ex.edges] == ["rmb", "fr", "wmb", "rf"]
+    chain = [(a, b) for a, _, b in ex.edges]
+    assert chain[0][0] == chain[-1][1] and all(
+        chain[i][1] == chain[i + 1][0] for i in range(len(chain) - 1))

@@ -120,14 +120,16 @@ class CatModel:
             raise UnknownName("relation", name, sorted(self.prog.slots))
         return _plain(E, value)
 
-    def explain(self, graph, *, observed=None) -> Explanation | None:
+    def explain(self, graph, *, observed=None, depth: int = 1) -> Explanation | None:
         """For an inconsistent graph, the failing check and one cycle in it
-        (edges named by the model's own relations); None if consistent."""
+        (edges named by the model's own relations; ``depth`` > 1 opens those
+        further, down to base relations such as ``fre`` and ``rfe``); None if
+        consistent."""
         out = self.run(graph, observed=observed)
         if out.ok:
             return None
         name, i = out.failures[0]
-        return explain_failure(self.prog, out.E, name, i)
+        return explain_failure(self.prog, out.E, name, i, depth)
 
 
 def _plain(E, value):
