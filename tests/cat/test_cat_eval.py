@@ -3,6 +3,8 @@ closures, try, with-from forks, variants, explanations, and bad models."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from gupsim.check.cat import load_model
@@ -210,3 +212,15 @@ def test_explain_deeper_reaches_base_relations(lkmm, ev):
     chain = [(a, b) for a, _, b in ex.edges]
     assert chain[0][0] == chain[-1][1] and all(
         chain[i][1] == chain[i + 1][0] for i in range(len(chain) - 1))
+
+
+def test_cache_notices_an_edited_include(tmp_path, sb):
+    (tmp_path / "lib.cat").write_text("let a = po")
+    (tmp_path / "top.cat").write_text('include "lib.cat"\nlet b = a')
+    m1 = load_model(tmp_path / "top.cat")
+    assert load_model(tmp_path / "top.cat") is m1
+    (tmp_path / "lib.cat").write_text("let a = rf")
+    st = os.stat(tmp_path / "lib.cat")
+    os.utime(tmp_path / "lib.cat", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    m2 = load_model(tmp_path / "top.cat")
+    assert m2 is not m1 and m2.relation(sb, "b") == m1.relation(sb, "rf")

@@ -100,3 +100,12 @@ def test_failed_trylock_reads_a_held_lock(lkmm, ev):
     assert lkmm.check(ev.g({"l": 0, "x": 0}, [p0, held])).consistent
     j = lkmm.check(ev.g({"l": 0, "x": 0}, [p0, free]))
     assert (j.consistent, j.failed) == (False, "lock-rf")
+
+
+def test_failed_trylock_with_nobody_holding_the_lock_has_no_candidate(lkmm, ev):
+    """lock.cat's choices for an LF are the LKWs of other threads: with none,
+    cross() has nothing to offer and there is no execution."""
+    g = ev.g({"l": 0}, [[ev.R("l", 0, "LKR", rmw_op=True)]])
+    j = lkmm.check(g)
+    assert (j.consistent, j.failed) == (False, "with rfe-lf from")
+    assert "no candidate" in lkmm.explain(g).note

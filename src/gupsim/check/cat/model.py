@@ -144,19 +144,32 @@ def _plain(E, value):
     return value
 
 
-_CACHE: dict[tuple, CatModel] = {}
+_CACHE: dict[tuple, tuple] = {}     # (files, variants) -> (files read, mtimes, model)
 
 
 def load_model(path_or_name: str | os.PathLike, *, cat_dir=None, variants=None) -> CatModel:
     """A cat model by name (``lkmm``, or a file in gupsim/models/) or path."""
     files, search, cfg_variants = _resolve(path_or_name, cat_dir)
     chosen = frozenset(variants) if variants is not None else DEFAULT_VARIANTS | cfg_variants
-    key = (tuple(str(f) for f in files), tuple(f.stat().st_mtime_ns for f in files), chosen)
-    model = _CACHE.get(key)
-    if model is None:
-        prog = Loader(search).load(files)
-        model = _CACHE[key] = CatModel(prog, chosen)
+    key = (tuple(str(f) for f in files), chosen)
+    hit = _CACHE.get(key)
+    if hit is not None and _stamps(hit[0]) == hit[1]:
+        return hit[2]
+    loader = Loader(search)
+    model = CatModel(loader.load(files), chosen)
+    _CACHE[key] = (loader.seen, _stamps(loader.seen), model)
     return model
+
+
+def _stamps(paths) -> tuple:
+    """Modification times of every file a model read (includes too)."""
+    out = []
+    for p in paths:
+        try:
+            out.append(os.stat(p).st_mtime_ns)
+        except OSError:
+            out.append(None)
+    return tuple(out)
 
 
 def _resolve(path_or_name, cat_dir):
