@@ -224,3 +224,10 @@ def test_cache_notices_an_edited_include(tmp_path, sb):
     os.utime(tmp_path / "lib.cat", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
     m2 = load_model(tmp_path / "top.cat")
     assert m2 is not m1 and m2.relation(sb, "b") == m1.relation(sb, "rf")
+
+
+def test_an_include_cycle_is_a_usage_error(tmp_path):
+    (tmp_path / "a.cat").write_text('include "b.cat"')
+    (tmp_path / "b.cat").write_text('let x = po\ninclude "a.cat"')
+    with pytest.raises(UsageError, match=r"b.cat:2:1: include 'a.cat' includes itself"):
+        load_model(tmp_path / "a.cat")
