@@ -24,7 +24,9 @@ and by default every cell no lock or srcu operation touches (a litmus
 condition never tests a spinlock or an srcu_struct: lock.cat flags one that
 does as ``lock-final``).
 
-Lock operations (herd's lock.cat view): a spin_is_locked() read tagged ``RL``
+Lock operations (herd's lock.cat view) keep only their lock tag (herd gives
+lock events no ``ONCE``/``ACQUIRE``/... annotation; lock.cat makes ``LKR`` an
+acquire and ``UL`` a release); a spin_is_locked() read tagged ``RL``
 that read 0 (the lock free) is herd's ``RU``; an ``LKR`` with no ``LKW``
 partner (a failed spin_trylock()) is herd's ``LF``. With ``lock_reads_hidden``
 (models that include lock.cat) the base ``rf`` and ``rmw`` leave out the lock
@@ -40,6 +42,7 @@ from .values import EMPTY, UNIV, Algebra, CatError, Ev, Rel, bits
 
 LOCK_SETS = ("LKR", "LKW", "UL", "LF", "RL", "RU")
 LOCK_READS = ("LKR", "LF", "RL", "RU")
+LOCKS = frozenset(LOCK_SETS)
 SYNC_TAGS = ("srcu-lock", "srcu-unlock", "sync-srcu")
 
 
@@ -55,6 +58,8 @@ def event_tags(g) -> list[set[str]]:
     out = []
     for ev in evs:
         tags = set(ev.tags)
+        if tags & LOCKS:                # herd's lock events carry no annotation
+            tags &= LOCKS
         if "RL" in tags and not ev.value:
             tags.discard("RL")
             tags.add("RU")
