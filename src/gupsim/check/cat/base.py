@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from .compile import Builtin, apply
 from .operators import collect, elements
-from .values import EMPTY, UNIV, Algebra, CatError, Ev, Rel, bits
+from .values import EMPTY, Algebra, CatError, Rel, VSet, bits
 
 LOCK_SETS = ("LKR", "LKW", "UL", "LF", "RL", "RU")
 LOCK_READS = ("LKR", "LF", "RL", "RU")
@@ -228,7 +228,6 @@ def _cross(E, sets):
     for s in elements(E, sets):
         members = [alg.rel(m) for m in elements(E, s)]
         choices = [Rel(x | y for x, y in zip(c.rows, m.rows)) for c in choices for m in members]
-    from .values import VSet
     return VSet(choices)
 
 
@@ -254,7 +253,6 @@ def _classes_loc(E, s):
             cls = s & E.base["loc"].rows[e]
             seen |= cls
             out.append(cls)
-    from .values import VSet
     return VSet(out) if out else EMPTY
 
 
@@ -275,4 +273,4 @@ BUILTINS = {name: Builtin(name, fn) for name, fn in {
     "classes-loc": _classes_loc, "partition": _classes_loc, "toid": _toid, "imply": _imply,
 }.items()}
 
-__all__ = ["predefined", "set_name", "event_tags", "BUILTINS", "LOCK_SETS", "Ev", "UNIV"]
+__all__ = ["predefined", "set_name", "event_tags", "BUILTINS", "LOCK_SETS"]
