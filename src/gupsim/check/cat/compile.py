@@ -13,7 +13,7 @@ expression is ``fn(E, L)``: ``E`` the evaluation (its slots ``E.g``, its
 from __future__ import annotations
 
 from . import syntax as S
-from .operators import BINARY, UNARY, collect, diff, elements, is_empty, same
+from .operators import BINARY, UNARY, collect, diff, elements, is_empty, same, union
 from .values import EMPTY, UNIV, CatError, Rel, Tag, Unbound, describe
 
 
@@ -129,6 +129,8 @@ def _binary(e: S.Binary, sc: Scope):
         return _restrict(compile_expr(e.left.arg, sc), compile_expr(e.right, sc), True)
     if e.op == ";" and _is_id(e.right):
         return _restrict(compile_expr(e.right.arg, sc), compile_expr(e.left, sc), False)
+    if e.op == "|":
+        return _union_chain(e, sc)
     fa, fb, op = compile_expr(e.left, sc), compile_expr(e.right, sc), BINARY[e.op]
     pos = e.pos
 
@@ -142,6 +144,37 @@ def _binary(e: S.Binary, sc: Scope):
             if str(err).startswith(pos.file):
                 raise
             raise CatError(f"{pos}: {err}") from None
+    return run
+
+
+def _union_chain(e: S.Binary, sc: Scope):
+    """``a | b | c ...`` in one pass: the rows of every relation or'ed together."""
+    terms, todo = [], [e]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, S.Binary) and x.op == "|":
+            todo += [x.right, x.left]
+        else:
+            terms.append(x)
+    fns = [compile_expr(t, sc) for t in terms]
+    pos = e.pos
+
+    def run(E, L):
+        vals = [f(E, L) for f in fns]
+        if all(type(v) is Rel for v in vals):
+            rows = list(vals[0].rows)
+            for v in vals[1:]:
+                rows = [x | y for x, y in zip(rows, v.rows)]
+            return Rel(rows)
+        acc = vals[0]
+        try:
+            for v in vals[1:]:
+                acc = union(E, acc, v)
+        except Unbound:
+            raise
+        except CatError as err:
+            raise CatError(f"{pos}: {err}") from None
+        return acc
     return run
 
 
