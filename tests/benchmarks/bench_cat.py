@@ -3,9 +3,9 @@
     .venv/bin/python tests/benchmarks/bench_cat.py [--repeat N]
 
 For each candidate execution: its number of events (initial writes
-included), the verdict, and the mean CPU time of ``CatModel.check`` over N runs (process time,
-so other load on the machine does not count);
-then the time to parse and compile the model files (uncached).
+included), the verdict, and the mean CPU time of ``CatModel.check`` over N
+runs (process time, so other load on the machine does not count); then the
+time to parse and compile the model files (uncached).
 """
 
 from __future__ import annotations
