@@ -611,8 +611,9 @@ def explain_text(cx, short_name: str | None) -> str:
 @click.option("--model", default="lkmm", show_default=True,
               help="Memory model: lkmm, armv8, power (weak models), sc or tso "
                    "(see `gupsim list memory-models`).")
-@click.option("--strategy", type=Name("strategy", ("dpor", "dfs")),
-              help="Default: dpor (dfs for tests with spin locks under sc and tso).")
+@click.option("--strategy", type=Name("strategy", ("dpor", "dfs", "enum")),
+              help="Default: dpor under sc and tso, enum (every candidate execution, "
+                   "as herd7) under the weak models.")
 @click.option("--judge", is_flag=True,
               help="Compare each observation with the test's Result: line; exit 1 on "
                    "any mismatch.")
@@ -638,3 +639,20 @@ def litmus(paths, model, strategy, judge, as_json):
     elif judge:
         click.echo(judge_table(results))
     return EXIT_FOUND if judge and any(r.judged is False for r in results) else 0
+
+
+@main.command("cat")
+@click.argument("model", default="lkmm")
+@click.option("--cat-dir", type=click.Path(file_okay=False),
+              help="The kernel's tools/memory-model (default: $GUPSIM_LKMM_DIR, "
+                   "./tools/memory-model, ../shared/litmus/lkmm/model).")
+def cat_(model, cat_dir):
+    """Load a cat memory model (lkmm, a .cat/.cfg path, or a name in gupsim/models)
+    and list its checks and flags; a bad model is one line, exit 2."""
+    from .check.cat import load_model
+    m = load_model(model, cat_dir=cat_dir)
+    click.echo(m.title or model)
+    click.echo(f"  files: {', '.join(m.prog.files)}")
+    click.echo(f"  checks: {', '.join(m.checks)}")
+    click.echo(f"  flags: {', '.join(m.flags) or '(none)'}")
+    click.echo(f"  variants: {', '.join(sorted(m.variants)) or '(none)'}")
