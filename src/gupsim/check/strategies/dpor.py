@@ -206,8 +206,10 @@ class GraphRun:
             s = rec[0] if rec else self.g.stamp()
             if not self.replaying:
                 self.g.add_fence(s, ctx.tid, 4, ctx.op.kind)
-                if self.model is not None:
+                if self.model is not None:       # a fence can only forbid
                     self.g.meta[s] = op_meta(ctx, ctx.op, "F")
+                    if not self._consistent():
+                        self.dead = True
             ctx.advance(None)
         if self.model is not None:
             self.boundary.pop(ctx.tid, None)    # the look for IPIs is an acquire read
@@ -245,7 +247,9 @@ class GraphRun:
             cands = coherent_reads(g, ctx.tid, cell)
         if ok is not None:
             cands = [c for c in cands if ok(c)]
-        if self.model is not None:
+        if self.model is not None and not (ctx.op is not None and ctx.op.code == 3
+                                           and ctx.op.kind in ("lock", "trylock")):
+            # (a lock's read is judged with its write: cat models pair them)
             cands = [c for c in cands if self._consistent(
                 (ctx.tid, "R", cell, g.value_of(c, self.init[cell]), c,
                  meta(c) if callable(meta) else (meta or PLAIN), flags))]
@@ -385,7 +389,9 @@ class GraphRun:
             return
         self.g.meta[s] = meta or PLAIN
         ev = self.g.ev[s]
-        if (self.rev and ev.kind == "R" or ev.flags & RMW_W) and not self._consistent():
+        lock_read = ev.kind == "R" and bool(self.g.meta[s].tags & {"LKR", "LF"})
+        if (self.rev and ev.kind == "R" and not lock_read or ev.flags & RMW_W) \
+                and not self._consistent():
             self.dead = True
 
     def _positions(self, ctx, cell, value, flags):
@@ -659,6 +665,10 @@ def explore(factory, config, progress=None, observe=None):
         if run.model is not None:
             eg = to_execgraph(run.g, run.init, run.names)
             judged = run.model.check(eg)
+            if not judged.consistent:        # (cannot happen: every addition was judged)
+                stats.executions -= 1
+                stats.blocked += 1
+                continue
             if observe is not None:
                 observe(Outcome(run.ex.results, run.final_memory(), access_signature(run.g),
                                 violation, judged.flags, eg))
