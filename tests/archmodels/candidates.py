@@ -92,10 +92,12 @@ def thread_paths(compiled, tid: int, values: dict) -> list[Path]:
     return out
 
 
-def all_paths(compiled) -> list[list[Path]]:
-    """Per thread its paths, the load values iterated to a fixpoint."""
+def all_paths(compiled, rounds: int = 4) -> list[list[Path]]:
+    """Per thread its paths, the load values iterated to a fixpoint (a test
+    whose values keep growing, such as a counter incremented in a loop, is
+    refused after ``rounds`` rounds)."""
     values = {cell: {v} for cell, v in compiled.memory.items()}
-    while True:
+    for _ in range(rounds):
         paths = [thread_paths(compiled, t, values) for t in range(len(compiled.test.threads))]
         grown = False
         for p in itertools.chain.from_iterable(paths):
@@ -105,6 +107,7 @@ def all_paths(compiled) -> list[list[Path]]:
                     grown = True
         if not grown:
             return paths
+    raise ValueError(f"{compiled.test.name}: load values still growing after {rounds} rounds")
 
 
 def candidates(compiled):

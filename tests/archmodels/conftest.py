@@ -68,7 +68,7 @@ def power():
 
 @pytest.fixture(scope="session")
 def models(armv8, power):
-    return {"armv8": armv8, "power": power}
+    return {"armv8": armv8, "power": power, "armv7": load_model("armv7")}
 
 
 @pytest.fixture

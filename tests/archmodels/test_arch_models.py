@@ -1,10 +1,15 @@
-"""armv8.cat and power.cat on hand-built candidate executions.
+"""armv8.cat, power.cat and armv7.cat on hand-built candidate executions.
 
 Each graph is the candidate execution of a classic test's weak outcome, its
 events tagged as the kernel primitives are. The expected verdict per model is
 the published one (the classic suite's EXPECTED.tsv gives the sources); the
 name of the failing check is derived by hand from the model's definitions,
-written out in each case's docstring. ``None`` means consistent (allowed).
+written out in each case's docstring for armv8 and power. armv7 is power's
+shape with DMB for sync and DMB ST for a store-store-only lwsync, and the arm
+kernel's smp_rmb(), acquire/release and atomics all use full DMBs: its
+verdicts are power's with lwsync read as DMB, except where the kernel's arm
+mapping puts a full barrier (IRIW+rmbs forbidden, smp_rmb() being a DMB).
+``None`` means consistent (allowed).
 """
 
 from __future__ import annotations
@@ -205,40 +210,40 @@ def rcu_sync_read(ev):
 
 
 CASES = [
-    # builder, armv8 verdict, power verdict (failed check, None = allowed)
-    (sb_plain, None, None),
-    (sb_mb, "external", "propagation"),
-    (sb_release_acquire, "external", None),
-    (lambda ev: sb_xchg(ev, "MB"), "external", "propagation"),
-    (lambda ev: sb_xchg(ev, "ONCE"), None, None),
-    (sb_failed_cmpxchg, None, "propagation"),
-    (mp_plain, None, None),
-    (mp_wmb_rmb, "external", "observation"),
-    (mp_wmb_addr, "external", "observation"),
-    (mp_wmb_only, None, None),
-    (mp_wmb_ctrl, None, None),
-    (mp_lock, "external", "observation"),
-    (lb_plain, None, None),
-    (lb_ctrl, "external", "no-thin-air"),
-    (wrc_addrs, "external", None),
-    (iriw_rmb, "external", None),
-    (iriw_mb, "external", "propagation"),
-    (two_plus_two_w_wmb, "external", "propagation"),
-    (r_wmb_mb, "external", None),
-    (corr, "internal", "sc-per-location"),
-    (atomicity, "atomic", "atomic"),
-    (mp_sync_rcu, "grace-period", "grace-period"),
-    (mp_reads_outside_rcu, None, None),
-    (rcu_sync_read, "grace-period", "grace-period"),
+    # builder, then the armv8, power and armv7 verdicts (failed check, None = allowed)
+    (sb_plain, None, None, None),
+    (sb_mb, "external", "propagation", "propagation"),
+    (sb_release_acquire, "external", None, None),
+    (lambda ev: sb_xchg(ev, "MB"), "external", "propagation", "propagation"),
+    (lambda ev: sb_xchg(ev, "ONCE"), None, None, None),
+    (sb_failed_cmpxchg, None, "propagation", "propagation"),
+    (mp_plain, None, None, None),
+    (mp_wmb_rmb, "external", "observation", "observation"),
+    (mp_wmb_addr, "external", "observation", "observation"),
+    (mp_wmb_only, None, None, None),
+    (mp_wmb_ctrl, None, None, None),
+    (mp_lock, "external", "observation", "observation"),
+    (lb_plain, None, None, None),
+    (lb_ctrl, "external", "no-thin-air", "no-thin-air"),
+    (wrc_addrs, "external", None, None),
+    (iriw_rmb, "external", None, "propagation"),
+    (iriw_mb, "external", "propagation", "propagation"),
+    (two_plus_two_w_wmb, "external", "propagation", "propagation"),
+    (r_wmb_mb, "external", None, None),
+    (corr, "internal", "sc-per-location", "sc-per-location"),
+    (atomicity, "atomic", "atomic", "atomic"),
+    (mp_sync_rcu, "grace-period", "grace-period", "grace-period"),
+    (mp_reads_outside_rcu, None, None, None),
+    (rcu_sync_read, "grace-period", "grace-period", "grace-period"),
 ]
 NAMES = ["sb_xchg_mb" if i == 3 else "sb_xchg_relaxed" if i == 4 else c[0].__name__
          for i, c in enumerate(CASES)]
 
 
-@pytest.mark.parametrize("build, want_armv8, want_power", CASES, ids=NAMES)
-def test_verdicts(models, ev, build, want_armv8, want_power):
+@pytest.mark.parametrize("build, want_armv8, want_power, want_armv7", CASES, ids=NAMES)
+def test_verdicts(models, ev, build, want_armv8, want_power, want_armv7):
     g = build(ev)
-    for name, want in (("armv8", want_armv8), ("power", want_power)):
+    for name, want in (("armv8", want_armv8), ("power", want_power), ("armv7", want_armv7)):
         j = models[name].check(g)
         assert (j.consistent, j.failed) == (want is None, want), name
 
