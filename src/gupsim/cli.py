@@ -602,3 +602,20 @@ def explain_text(cx, short_name: str | None) -> str:
     lines += ["", "replay: " + replay_command(cx.scenario, res.schedule, cx.memory_model,
                                               cx.params)]
     return "\n".join(lines)
+
+
+@main.command("cat")
+@click.argument("model", default="lkmm")
+@click.option("--cat-dir", type=click.Path(file_okay=False),
+              help="The kernel's tools/memory-model (default: $GUPSIM_LKMM_DIR, "
+                   "./tools/memory-model, ../shared/litmus/lkmm/model).")
+def cat_(model, cat_dir):
+    """Load a cat memory model (lkmm, a .cat/.cfg path, or a name in gupsim/models)
+    and list its checks and flags; a bad model is one line, exit 2."""
+    from .check.cat import load_model
+    m = load_model(model, cat_dir=cat_dir)
+    click.echo(m.title or model)
+    click.echo(f"  files: {', '.join(m.prog.files)}")
+    click.echo(f"  checks: {', '.join(m.checks)}")
+    click.echo(f"  flags: {', '.join(m.flags) or '(none)'}")
+    click.echo(f"  variants: {', '.join(sorted(m.variants)) or '(none)'}")

@@ -3,6 +3,8 @@ closures, try, with-from forks, variants, explanations, and bad models."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from gupsim.check.cat import load_model
@@ -198,3 +200,34 @@ def test_explain_is_a_closed_cycle_for_every_forbidden_shape(lkmm, ev):
     assert all(chain[i][1] == chain[(i + 1) % len(chain)][0] for i in range(len(chain)))
     assert {lab for _, lab, _ in ex.edges} == {"prop", "strong-fence"}
     assert lkmm.explain(ev.g({"x": 0}, [[ev.W("x", 1, "ONCE")]])) is None
+
+
+def test_explain_deeper_reaches_base_relations(lkmm, ev):
+    """depth 3 opens prop down to fr and the hb terms down to the fences."""
+    p0 = [ev.W("x", 1, "ONCE"), ev.F("wmb"), ev.W("y", 1, "ONCE")]
+    p1 = [ev.R("y", 1, "ONCE", rf=(0, 2)), ev.F("rmb"), ev.R("x", 0, "ONCE")]
+    g = ev.g({"x": 0, "y": 0}, [p0, p1])
+    ex = lkmm.explain(g, depth=3)
+    assert [lab for _, lab, _ in ex.edges] == ["rmb", "fr", "wmb", "rf"]
+    chain = [(a, b) for a, _, b in ex.edges]
+    assert chain[0][0] == chain[-1][1] and all(
+        chain[i][1] == chain[i + 1][0] for i in range(len(chain) - 1))
+
+
+def test_cache_notices_an_edited_include(tmp_path, sb):
+    (tmp_path / "lib.cat").write_text("let a = po")
+    (tmp_path / "top.cat").write_text('include "lib.cat"\nlet b = a')
+    m1 = load_model(tmp_path / "top.cat")
+    assert load_model(tmp_path / "top.cat") is m1
+    (tmp_path / "lib.cat").write_text("let a = rf")
+    st = os.stat(tmp_path / "lib.cat")
+    os.utime(tmp_path / "lib.cat", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    m2 = load_model(tmp_path / "top.cat")
+    assert m2 is not m1 and m2.relation(sb, "b") == m1.relation(sb, "rf")
+
+
+def test_an_include_cycle_is_a_usage_error(tmp_path):
+    (tmp_path / "a.cat").write_text('include "b.cat"')
+    (tmp_path / "b.cat").write_text('let x = po\ninclude "a.cat"')
+    with pytest.raises(UsageError, match=r"b.cat:2:1: include 'a.cat' includes itself"):
+        load_model(tmp_path / "a.cat")

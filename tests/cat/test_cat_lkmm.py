@@ -178,3 +178,28 @@ def test_rcu_reader_outside_the_critical_section_is_allowed(lkmm, ev):
 def test_unmatched_rcu_unlock_is_flagged(lkmm, ev):
     g = ev.g({"x": 0}, [[ev.W("x", 1, "ONCE"), ev.F("rcu-unlock")]])
     assert "unmatched-rcu-unlock" in lkmm.check(g).flags
+
+
+def srcu_sync_read(ev, same_struct=True):
+    """RCU+sync+read with SRCU: srcu_read_lock(ss) returns an index that
+    srcu_read_unlock(ss, idx) writes back (a data dependency, which is how the
+    bell pairs them); the updater's synchronize_srcu() names a struct."""
+    p0 = [ev.R("ss", 0, "srcu-lock"), ev.W("x", 1, "ONCE"), ev.W("y", 1, "ONCE"),
+          ev.W("ss", 0, "srcu-unlock", data=[0])]
+    p1 = [ev.R("x", 1, "ONCE", rf=(0, 1)), ev.F("sync-srcu", cell="ss" if same_struct else "tt"),
+          ev.R("y", 0, "ONCE")]
+    return ev.g({"ss": 0, "tt": 0, "x": 0, "y": 0}, [p0, p1])
+
+
+def test_srcu_sync_read_fails_rcu(lkmm, ev):
+    """The srcu clauses of rcu-order, ((srcu-gp ; rcu-link ; srcu-rscsi) & loc),
+    give the same reflexive rb as RCU+sync+read when the grace period and the
+    critical section use the same srcu_struct."""
+    g = srcu_sync_read(ev)
+    assert lkmm.relation(g, "srcu-rscs") == {(g.threads[0][0], g.threads[0][3])}
+    assert lkmm.check(g).failed == "rcu"
+
+
+def test_srcu_grace_period_of_another_struct_does_not_wait(lkmm, ev):
+    j = lkmm.check(srcu_sync_read(ev, same_struct=False))
+    assert j.consistent and not {"unmatched-srcu-lock", "lock-final"} & set(j.flags)

@@ -100,3 +100,25 @@ def test_failed_trylock_reads_a_held_lock(lkmm, ev):
     assert lkmm.check(ev.g({"l": 0, "x": 0}, [p0, held])).consistent
     j = lkmm.check(ev.g({"l": 0, "x": 0}, [p0, free]))
     assert (j.consistent, j.failed) == (False, "lock-rf")
+
+
+def test_failed_trylock_with_nobody_holding_the_lock_has_no_candidate(lkmm, ev):
+    """lock.cat's choices for an LF are the LKWs of other threads: with none,
+    cross() has nothing to offer and there is no execution."""
+    g = ev.g({"l": 0}, [[ev.R("l", 0, "LKR", rmw_op=True)]])
+    j = lkmm.check(g)
+    assert (j.consistent, j.failed) == (False, "with rfe-lf from")
+    assert "no candidate" in lkmm.explain(g).note
+
+
+def test_lock_events_ignore_access_annotations(lkmm, ev):
+    """spin_lock() is an acquire RMW in gupsim.ops; herd's lock events carry no
+    annotation (lock.cat alone makes LKR an acquire), so an ACQUIRE tag on
+    the LKW must not order it before later accesses: the verdicts stay."""
+    for p1_first in (False, True):
+        g = mp_polocks(ev, p1_first)
+        tagged = [e if not e.tags & {"LKR", "LKW"} else
+                  type(e)(**{**e.__dict__, "tags": e.tags | {"ACQUIRE"}}) for e in g.events]
+        g2 = type(g)(tagged, g.threads, g.rf, g.co, g.rmw, g.addr, g.data, g.ctrl, g.names)
+        assert lkmm.check(g2) == lkmm.check(g)
+        assert lkmm.relation(g2, "Acquire") == lkmm.relation(g, "Acquire")

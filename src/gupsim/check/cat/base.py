@@ -20,10 +20,13 @@ The predefined names of herd7 (its core and ``stdlib.cat``), computed from an
 
 ``FW``: herd's final writes are those the test's final condition reads. A
 candidate graph does not say which cells that is; ``observed`` names them,
-and by default every cell no lock operation touches (a litmus condition never
-tests a spinlock: lock.cat flags one that does as ``lock-final``).
+and by default every cell no lock or srcu operation touches (a litmus
+condition never tests a spinlock or an srcu_struct: lock.cat flags one that
+does as ``lock-final``).
 
-Lock operations (herd's lock.cat view): a spin_is_locked() read tagged ``RL``
+Lock operations (herd's lock.cat view) keep only their lock tag (herd gives
+lock events no ``ONCE``/``ACQUIRE``/... annotation; lock.cat makes ``LKR`` an
+acquire and ``UL`` a release); a spin_is_locked() read tagged ``RL``
 that read 0 (the lock free) is herd's ``RU``; an ``LKR`` with no ``LKW``
 partner (a failed spin_trylock()) is herd's ``LF``. With ``lock_reads_hidden``
 (models that include lock.cat) the base ``rf`` and ``rmw`` leave out the lock
@@ -33,11 +36,14 @@ as herd's core does: lock.cat computes them and adds them back.
 
 from __future__ import annotations
 
-from .compile import Builtin, apply, collect, elements
-from .values import EMPTY, UNIV, Algebra, CatError, Ev, Rel, bits
+from .compile import Builtin, apply
+from .operators import collect, elements
+from .values import EMPTY, Algebra, CatError, Rel, VSet, bits
 
 LOCK_SETS = ("LKR", "LKW", "UL", "LF", "RL", "RU")
 LOCK_READS = ("LKR", "LF", "RL", "RU")
+LOCKS = frozenset(LOCK_SETS)
+SYNC_TAGS = ("srcu-lock", "srcu-unlock", "sync-srcu")
 
 
 def set_name(tag: str) -> str:
@@ -52,6 +58,8 @@ def event_tags(g) -> list[set[str]]:
     out = []
     for ev in evs:
         tags = set(ev.tags)
+        if tags & LOCKS:                # herd's lock events carry no annotation
+            tags &= LOCKS
         if "RL" in tags and not ev.value:
             tags.discard("RL")
             tags.add("RU")
@@ -125,7 +133,8 @@ def predefined(g, alg: Algebra, *, lock_reads_hidden: bool, observed=None,
         for w in reversed(ws):
             co[w] = after
             after |= 1 << w
-    locked_cells = {evs[e].cell for e in bits(lock_ev)}
+    locked_cells = {ev.cell for e, ev in enumerate(evs)
+                    if tags[e] & (set(LOCK_SETS) | set(SYNC_TAGS))}
     wanted = set(observed) if observed is not None else set(g.co) - locked_cells
     fw = 0
     for cell, ws in g.co.items():
@@ -219,7 +228,6 @@ def _cross(E, sets):
     for s in elements(E, sets):
         members = [alg.rel(m) for m in elements(E, s)]
         choices = [Rel(x | y for x, y in zip(c.rows, m.rows)) for c in choices for m in members]
-    from .values import VSet
     return VSet(choices)
 
 
@@ -245,7 +253,6 @@ def _classes_loc(E, s):
             cls = s & E.base["loc"].rows[e]
             seen |= cls
             out.append(cls)
-    from .values import VSet
     return VSet(out) if out else EMPTY
 
 
@@ -255,7 +262,7 @@ def _toid(E, s):
 
 def _imply(E, args):
     a, b = args
-    from .compile import complement, union
+    from .operators import complement, union
     return union(E, complement(E, a), b)
 
 
@@ -266,4 +273,4 @@ BUILTINS = {name: Builtin(name, fn) for name, fn in {
     "classes-loc": _classes_loc, "partition": _classes_loc, "toid": _toid, "imply": _imply,
 }.items()}
 
-__all__ = ["predefined", "set_name", "event_tags", "BUILTINS", "LOCK_SETS", "Ev", "UNIV"]
+__all__ = ["predefined", "set_name", "event_tags", "BUILTINS", "LOCK_SETS"]

@@ -35,7 +35,9 @@ class Explanation:
         return "\n".join(lines)
 
 
-def explain_failure(prog, E, name: str, i: int) -> Explanation:
+def explain_failure(prog, E, name: str, i: int, depth: int = 1) -> Explanation:
+    """The explanation of failure ``name`` (step ``i``); ``depth``: how many
+    levels of named relations to open (1: the checked relation's own terms)."""
     step = prog.steps[i]
     if step.op != "check":
         note = ("no choice agrees with the graph's reads-from for its lock reads"
@@ -52,7 +54,7 @@ def explain_failure(prog, E, name: str, i: int) -> Explanation:
         pairs = [next(iter(rel.pairs()))] if rel else []
     edges = []
     for a, b in pairs:
-        edges += w.edges(ins.expr, sc, a, b, 1)
+        edges += w.edges(ins.expr, sc, a, b, depth)
     test = ("~" if ins.negate else "") + ins.test
     return Explanation(name, test, edges)
 
@@ -155,6 +157,8 @@ class Witness:
             return [(a, e.text, b)]
         for c in bits(left.rows[a]):
             if right.rows[c] >> b & 1:
-                return (self.edges(e.left, sc, a, c, depth)
-                        + self.edges(e.right, sc, c, b, depth))
+                out = (self.edges(e.left, sc, a, c, depth)
+                       + self.edges(e.right, sc, c, b, depth))
+                steps = [edge for edge in out if edge[0] != edge[2]]
+                return steps or out        # a reflexive step (r* at c) says nothing
         return [(a, e.text, b)]

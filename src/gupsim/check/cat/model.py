@@ -120,18 +120,20 @@ class CatModel:
             raise UnknownName("relation", name, sorted(self.prog.slots))
         return _plain(E, value)
 
-    def explain(self, graph, *, observed=None) -> Explanation | None:
+    def explain(self, graph, *, observed=None, depth: int = 1) -> Explanation | None:
         """For an inconsistent graph, the failing check and one cycle in it
-        (edges named by the model's own relations); None if consistent."""
+        (edges named by the model's own relations; ``depth`` > 1 opens those
+        further, down to base relations such as ``fre`` and ``rfe``); None if
+        consistent."""
         out = self.run(graph, observed=observed)
         if out.ok:
             return None
         name, i = out.failures[0]
-        return explain_failure(self.prog, out.E, name, i)
+        return explain_failure(self.prog, out.E, name, i, depth)
 
 
 def _plain(E, value):
-    from .compile import elements
+    from .operators import elements
     from .values import Ev, Rel
     if type(value) is int:
         return frozenset(e.i for e in elements(E, value))
@@ -142,19 +144,32 @@ def _plain(E, value):
     return value
 
 
-_CACHE: dict[tuple, CatModel] = {}
+_CACHE: dict[tuple, tuple] = {}     # (files, variants) -> (files read, mtimes, model)
 
 
 def load_model(path_or_name: str | os.PathLike, *, cat_dir=None, variants=None) -> CatModel:
     """A cat model by name (``lkmm``, or a file in gupsim/models/) or path."""
     files, search, cfg_variants = _resolve(path_or_name, cat_dir)
     chosen = frozenset(variants) if variants is not None else DEFAULT_VARIANTS | cfg_variants
-    key = (tuple(str(f) for f in files), tuple(f.stat().st_mtime_ns for f in files), chosen)
-    model = _CACHE.get(key)
-    if model is None:
-        prog = Loader(search).load(files)
-        model = _CACHE[key] = CatModel(prog, chosen)
+    key = (tuple(str(f) for f in files), chosen)
+    hit = _CACHE.get(key)
+    if hit is not None and _stamps(hit[0]) == hit[1]:
+        return hit[2]
+    loader = Loader(search)
+    model = CatModel(loader.load(files), chosen)
+    _CACHE[key] = (loader.seen, _stamps(loader.seen), model)
     return model
+
+
+def _stamps(paths) -> tuple:
+    """Modification times of every file a model read (includes too)."""
+    out = []
+    for p in paths:
+        try:
+            out.append(os.stat(p).st_mtime_ns)
+        except OSError:
+            out.append(None)
+    return tuple(out)
 
 
 def _resolve(path_or_name, cat_dir):

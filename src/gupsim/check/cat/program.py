@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import syntax as S
-from .compile import Scope, bind_values, compile_expr, elements, is_empty, same
+from .compile import Scope, bind_values, compile_expr
+from .operators import elements, is_empty, same
 from .parser import parse
 from .values import EMPTY, CatError, Tag, VSet
 
@@ -80,6 +81,7 @@ class Loader:
     def __init__(self, search: list[Path]):
         self.search = search
         self.seen: list[str] = []
+        self.stack: list[Path] = []          # the includes being read
 
     def load(self, files: list[Path]) -> Program:
         prog = Program("", [str(f) for f in files])
@@ -87,6 +89,7 @@ class Loader:
             model = self.parse_file(f)
             if i == len(files) - 1 or not prog.title:
                 prog.title = model.title or prog.title
+            self.stack = [f.resolve()]
             self.instrs(prog, model.instrs, f.parent)
         return prog
 
@@ -149,9 +152,11 @@ class Loader:
             self.instrs(prog, parse(COS_TEXT, f"<{base}: the graph's co>").instrs, here)
             return
         path = self.find_include(ins.file, here, ins.pos)
-        if str(path) in self.seen and base == LOCK_INCLUDE:
-            return
+        if path.resolve() in self.stack:
+            raise CatError(f"{ins.pos}: include {ins.file!r} includes itself")
+        self.stack.append(path.resolve())
         self.instrs(prog, self.parse_file(path).instrs, path.parent)
+        self.stack.pop()
         if base == LOCK_INCLUDE:
             prog.locks = True
             sc = Scope(dict(prog.slots))

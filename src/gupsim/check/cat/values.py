@@ -75,13 +75,13 @@ class Rel:
     __slots__ = ("rows",)
 
     def __init__(self, rows):
-        self.rows = tuple(rows)
+        self.rows = rows if type(rows) is list else list(rows)   # never mutated
 
     def __eq__(self, other) -> bool:
         return type(other) is Rel and other.rows == self.rows
 
     def __hash__(self) -> int:
-        return hash(self.rows)
+        return hash(tuple(self.rows))
 
     def __bool__(self) -> bool:
         return any(self.rows)
