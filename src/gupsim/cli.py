@@ -619,3 +619,39 @@ def cat_(model, cat_dir):
     click.echo(f"  checks: {', '.join(m.checks)}")
     click.echo(f"  flags: {', '.join(m.flags) or '(none)'}")
     click.echo(f"  variants: {', '.join(sorted(m.variants)) or '(none)'}")
+
+
+# -- C litmus tests, judged like herd7 ---------------------------------------------------------
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--model", default="lkmm", show_default=True,
+              help="Memory model: lkmm, armv8, power (weak models), sc or tso "
+                   "(see `gupsim list memory-models`).")
+@click.option("--strategy", type=Name("strategy", ("dpor", "dfs")),
+              help="Default: dpor (dfs for tests with spin locks under sc and tso).")
+@click.option("--judge", is_flag=True,
+              help="Compare each observation with the test's Result: line; exit 1 on "
+                   "any mismatch.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object per test (counts, states, observation).")
+def litmus(paths, model, strategy, judge, as_json):
+    """Run C litmus tests (tools/memory-model/litmus-tests format); print herd7's output.
+
+    A PATH may be a folder: every *.litmus file below it, sorted."""
+    from .check import CheckConfig
+    from .litmus import compile_test, parse_file
+    from .litmus.format import format_result, judge_table
+    from .litmus.run import collect, run as run_litmus
+    CheckConfig(memory_model=model)          # an unknown model: one line, before anything
+    tests = [compile_test(parse_file(p)) for p in collect(paths)]
+    results = []
+    for test in tests:
+        results.append(run_litmus(test, model, strategy))
+        if not as_json:
+            click.echo(format_result(results[-1]))
+    if as_json:
+        click.echo(json.dumps([r.to_json() for r in results], indent=2))
+    elif judge:
+        click.echo(judge_table(results))
+    return EXIT_FOUND if judge and any(r.judged is False for r in results) else 0

@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 
 from ..errors import UnknownName, UsageError
 
-STRATEGIES = ("dpor", "dfs", "random", "pct", "replay")
+STRATEGIES = ("dpor", "dfs", "random", "pct", "replay", "enum")
+GRAPH_STRATEGIES = ("dpor", "enum", "replay")
 
 
 @dataclass(frozen=True)
@@ -15,8 +16,12 @@ class CheckConfig:
     """How to explore.
 
     strategy: ``dpor`` (optimal, one execution per reads-from/coherence class),
-        ``dfs`` (every interleaving), ``random``, ``pct``, ``replay``.
-    memory_model: ``sc`` or ``tso``.
+        ``dfs`` (every interleaving), ``random``, ``pct``, ``replay``, ``enum``
+        (every candidate execution judged by the model's axioms, as herd7 does:
+        the slow ground truth for the weak models).
+    memory_model: ``sc``, ``tso`` (operational and axiomatic), or one of the
+        axiomatic weak models ``lkmm``, ``armv8``, ``power`` (graph strategies
+        only: ``dpor``, ``enum``, ``replay`` of a ``g1:`` schedule).
     max_executions / max_seconds: budgets; a run that hits one is
         ``incomplete`` unless it found a violation.
     preemption_bound: explore only schedules with at most this many
@@ -40,11 +45,14 @@ class CheckConfig:
     count_classes: bool = False
 
     def __post_init__(self):
-        from .memory import MODELS
+        from .memory import ALL_MODELS, MODELS
         if self.strategy not in STRATEGIES:
             raise UnknownName("strategy", self.strategy, STRATEGIES)
-        if self.memory_model not in MODELS:
-            raise UnknownName("memory model", self.memory_model, MODELS)
+        if self.memory_model not in ALL_MODELS:
+            raise UnknownName("memory model", self.memory_model, ALL_MODELS)
+        if self.memory_model not in MODELS and self.strategy not in GRAPH_STRATEGIES:
+            raise UsageError(f"memory_model={self.memory_model!r} is axiomatic: explore it "
+                             f"with strategy dpor or enum, not {self.strategy}")
         for name in ("max_executions", "preemption_bound"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 0):

@@ -31,6 +31,8 @@ class Outcome(NamedTuple):
     memory: dict            # cell -> final value
     signature: tuple        # reads-from and coherence, by (thread, access index)
     violation: object       # a Violation or None
+    flags: tuple = ()       # model flags raised by the execution (e.g. data-race)
+    graph: object = None    # the execution graph (explorations of graphs under weak models)
 
 
 Observer = Callable[[Outcome], None]
@@ -44,6 +46,10 @@ def check(factory: Callable[[], Program], config: CheckConfig | None = None,
     every complete execution (to collect litmus outcomes, for instance).
     """
     config = config or CheckConfig()
+    if config.strategy == "enum" or (config.strategy == "replay" and config.schedule
+                                     and config.schedule.startswith("g1:")):
+        from .strategies.enum import explore as enumerate_all
+        return enumerate_all(factory, config, progress, observe)
     if config.strategy == "dpor":
         from .strategies.dpor import explore
         return explore(factory, config, progress, observe)

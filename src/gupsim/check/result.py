@@ -45,6 +45,10 @@ class Result:
     final_memory: dict | None = None
     results: dict | None = None
     bounds: dict = field(default_factory=dict)
+    graph: dict | None = None
+    """Under an axiomatic (weak) model: the execution graph of the
+    counterexample (events, rf, co, and named edges such as dependencies and
+    the model relations that made the outcome possible)."""
 
     @property
     def ok(self) -> bool:
@@ -62,6 +66,7 @@ class Result:
             "trace": self.trace,
             "final_memory": _jsonable(self.final_memory),
             "results": _jsonable(self.results),
+            **({"graph": self.graph} if self.graph is not None else {}),
         }
 
     def dumps(self) -> str:
@@ -78,7 +83,7 @@ class Result:
         return cls(d["verdict"], d["config"], Stats(**st),
                    Violation.from_json(d["violation"]) if d.get("violation") else None,
                    d.get("schedule"), d.get("trace"), d.get("final_memory"),
-                   d.get("results"), d.get("bounds", {}))
+                   d.get("results"), d.get("bounds", {}), d.get("graph"))
 
 
 def _jsonable(value):

@@ -19,13 +19,47 @@ from .tso import TotalStoreOrder
 
 MODELS = {"sc": SequentialConsistency, "tso": TotalStoreOrder}
 
+# Axiomatic models, judged on execution graphs by a cat model (check.cat);
+# ``sc`` and ``tso`` have an axiomatic form too (check.axioms).
+WEAK = ("lkmm", "armv8", "power")
+ALL_MODELS = (*MODELS, *WEAK)
+
 DESCRIPTIONS = {
     "sc": "sequential consistency: one global order of all accesses",
     "tso": "x86-TSO: per-CPU FIFO store buffers; smp_mb() and locked atomics drain them",
+    "lkmm": "the Linux-kernel memory model (tools/memory-model's linux-kernel.cat, "
+            "evaluated from the kernel's own files)",
+    "armv8": "ARMv8 AArch64, multicopy-atomic (Pulte et al., POPL 2018), with the arm64 "
+             "kernel's mapping of each primitive",
+    "power": "IBM POWER, not multicopy-atomic (Alglave et al., TOPLAS 2014), with the "
+             "powerpc kernel's mapping of each primitive",
 }
+
+_LOADED: dict = {}
+
+
+def axiomatic_model(name: str):
+    """The model that judges execution graphs for ``name`` (loaded once)."""
+    if name in _LOADED:
+        return _LOADED[name]
+    from ..axioms import PYTHON_MODELS
+    if name in PYTHON_MODELS:
+        model = PYTHON_MODELS[name]()
+    elif name in WEAK:
+        from .. import cat
+        model = cat.load_named(name)
+    else:
+        raise UnknownName("memory model", name, ALL_MODELS)
+    _LOADED[name] = model
+    return model
 
 
 def get_model(name: str):
+    """The operational model (for the interleaving runtime) called ``name``."""
     if name not in MODELS:
+        if name in WEAK:
+            from ...errors import UsageError
+            raise UsageError(f"memory model {name!r} is axiomatic: explore it with strategy "
+                             f"dpor or enum")
         raise UnknownName("memory model", name, MODELS)
     return MODELS[name]

@@ -33,7 +33,7 @@ from __future__ import annotations
 import time
 
 from ...errors import NondeterminismError, ScenarioError
-from ...ops import NO_WRITE
+from ...ops import BLOCKING_RMW, NO_WRITE
 from ..context import sent_cell
 from ..explorer import Outcome, build_result, run_schedule
 from ..graph import (AWAIT, CHOOSE, CLI, DRAINW, FAILED, IDLE, INIT, LAST, POLL, REV, RMW_R, RMW_W,
@@ -305,11 +305,16 @@ class GraphRun:
             if rf is None:
                 return
             old = g.value_of(rf, self.init[cell])
-            if not self.replaying:
-                g.add_read(s, tid, cell, rf, RMW_R | self.rev, 3, old, drain=True)
-            ctx.record_read(cell, rf, old)
             new = op.apply(old)
-            if new is NO_WRITE:
+            waits = new is NO_WRITE and op.kind in BLOCKING_RMW
+            if not self.replaying:
+                g.add_read(s, tid, cell, rf, RMW_R | self.rev | (FAILED if waits else 0), 3,
+                           old, drain=True)
+            ctx.record_read(cell, rf, old)
+            if waits:       # spin_lock() on a held lock: waits like an Await
+                ctx.blocked = ("await", op, [(cell, rf)])
+                ctx.polled = False
+            elif new is NO_WRITE:
                 ctx.advance(old)
             else:
                 self.aux[tid] = [old, new, rf]

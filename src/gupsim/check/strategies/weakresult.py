@@ -1,0 +1,144 @@
+"""Results of the graph explorations under axiomatic models.
+
+A weak-memory counterexample is an execution graph, not an interleaving: it
+is reported with its events in an order that respects program order and
+reads-from where one exists (under load buffering none does: then thread by
+thread), each read naming the write it read, the graph itself (``graph`` in
+the JSON: events, rf, co and the model's named relations between them), and a
+``g1:`` schedule that names every reads-from and coherence choice, so that
+``gupsim replay`` rebuilds exactly this execution.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from dataclasses import asdict
+
+from ...errors import UsageError
+from ..execgraph import ExecutionGraph
+from ..result import Result
+
+GRAPH_VERSION = "g1"
+
+
+def encode_graph_schedule(signature) -> str:
+    rf, co = signature
+    data = {"rf": [[list(r), list(w) if w is not None else None] for r, w in rf],
+            "co": {c: [list(w) for w in ws] for c, ws in co}}
+    raw = zlib.compress(json.dumps(data, separators=(",", ":"), sort_keys=True).encode(), 9)
+    return f"{GRAPH_VERSION}:" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_graph_schedule(text: str):
+    """The (rf, co) signature a ``g1:`` schedule names."""
+    if not text.startswith(f"{GRAPH_VERSION}:"):
+        raise UsageError(f"schedule={text[:20]!r}...: a weak-memory execution is replayed "
+                         f"from a '{GRAPH_VERSION}:' schedule, as printed with its counterexample")
+    body = text[len(GRAPH_VERSION) + 1:]
+    try:
+        raw = zlib.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        data = json.loads(raw)
+        rf = tuple(sorted((tuple(r), tuple(w) if w is not None else None)
+                          for r, w in data["rf"]))
+        co = tuple(sorted((c, tuple(tuple(w) for w in ws)) for c, ws in data["co"].items()))
+    except (ValueError, KeyError, TypeError, zlib.error):
+        raise UsageError(f"schedule={text[:20]!r}...: not a valid '{GRAPH_VERSION}:' schedule "
+                         f"(copy it whole from the counterexample)") from None
+    return (rf, co)
+
+
+def event_order(g: ExecutionGraph) -> tuple[list[int], bool]:
+    """Non-initial events in an order extending po and rf, if there is one."""
+    n = len(g.events)
+    succ: dict[int, list[int]] = {i: [] for i in range(n)}
+    indeg = [0] * n
+    for row in g.threads:
+        for a, b in zip(row, row[1:]):
+            succ[a].append(b)
+            indeg[b] += 1
+    for r, w in g.rf.items():
+        if not g.events[w].is_init and g.events[w].tid != g.events[r].tid:
+            succ[w].append(r)
+            indeg[r] += 1
+    ready = sorted(i for i in range(n) if indeg[i] == 0)
+    out = []
+    while ready:
+        e = ready.pop(0)
+        out.append(e)
+        for s in succ[e]:
+            indeg[s] -= 1
+            if indeg[s] == 0:
+                ready.append(s)
+                ready.sort(key=lambda x: (g.events[x].tid, g.events[x].index))
+    if len(out) < n:       # a po/rf cycle (load buffering): thread by thread
+        return [e for row in g.threads for e in row], False
+    return [e for e in out if not g.events[e].is_init], True
+
+
+def graph_trace(g: ExecutionGraph) -> list[dict]:
+    order, _ = event_order(g)
+    out = []
+    for step, e in enumerate(order):
+        ev = g.events[e]
+        d = {"step": step, "thread": g.names[ev.tid], "tid": ev.tid, "cpu": ev.tid,
+             "kind": ev.kind, "op": ev.label or ev.kind, "cell": ev.cell,
+             "value": _show(ev.value), "event": e}
+        if ev.kind == "R":
+            w = g.events[g.rf[e]]
+            d["read_from"] = "init" if w.is_init else [w.tid, w.index]
+        out.append(d)
+    return out
+
+
+def graph_json(g: ExecutionGraph, model=None) -> dict:
+    events = [{"id": e.id, "tid": e.tid, "index": e.index, "kind": e.kind, "cell": e.cell,
+               "value": _show(e.value), "tags": sorted(e.tags), "label": e.label}
+              for e in g.events]
+    edges = []
+    for rel in ("addr", "data", "ctrl"):
+        edges.extend([a, b, rel] for a, b in getattr(g, rel))
+    edges.extend([a, b, "rmw"] for a, b in g.rmw)
+    explain = getattr(model, "explain", None)
+    if explain is not None:
+        try:
+            edges.extend([a, b, name] for a, name, b in (explain(g) or ()))
+        except Exception:        # explanations are a courtesy, never a failure
+            pass
+    return {"events": events, "threads": g.names,
+            "rf": [[r, w] for r, w in sorted(g.rf.items())],
+            "co": {c: list(ws) for c, ws in g.co.items()}, "edges": edges}
+
+
+def weak_result(config, stats, found, model, shown=None) -> Result:
+    """Verdict and counterexample of a graph exploration (see module doc);
+    ``shown`` is the execution a replay ran, reported with or without a
+    violation."""
+    from .enum import signature
+    bounds = {"memory_model": config.memory_model, "strategy": config.strategy,
+              "executions": stats.executions, "complete": stats.exhausted}
+    cfg = asdict(config)
+    if found is None:
+        verdict = "safe" if stats.exhausted else "incomplete"
+        res = Result(verdict, cfg, stats, None, bounds=bounds)
+        if shown is not None:
+            res.schedule = encode_graph_schedule(signature(shown))
+            res.trace, res.final_memory = graph_trace(shown), shown.final_values()
+            res.graph = graph_json(shown, model)
+        return res
+    g, violation = found
+    verdict = violation.kind if violation.kind in ("deadlock", "livelock") else "violation"
+    results = None
+    res = Result(verdict, cfg, stats, violation, encode_graph_schedule(signature(g)),
+                 graph_trace(g), g.final_values(), results, bounds)
+    res.graph = graph_json(g, model)
+    return res
+
+
+def _show(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, tuple):
+        return [_show(v) for v in value]
+    return repr(value)

@@ -1,0 +1,30 @@
+"""Where the kernel's C litmus tests are: ``GUPSIM_LKMM_LITMUS`` or the shared
+copy next to the worktree (``../shared/litmus/lkmm``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def lkmm_dir() -> Path:
+    env = os.environ.get("GUPSIM_LKMM_LITMUS")
+    return Path(env) if env else ROOT.parent / "shared" / "litmus" / "lkmm"
+
+
+def lkmm_files() -> list[Path]:
+    where = lkmm_dir()
+    return sorted(where.rglob("*.litmus")) if where.is_dir() else []
+
+
+def lkmm_test(name: str) -> Path:
+    """The file of one test by its name (SB+poonceonces), or skip when the
+    folder is not there."""
+    for path in lkmm_files():
+        if path.stem == name:
+            return path
+    pytest.skip(f"{name}.litmus not found under {lkmm_dir()} (set GUPSIM_LKMM_LITMUS)")
