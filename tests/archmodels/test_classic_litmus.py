@@ -67,21 +67,9 @@ def test_file_parses_and_its_result_line_is_the_lkmm_row(path):
 
 
 def _run(path: Path, model: str):
-    """The test's observation under ``model`` through the litmus front end,
-    or a skip when the front end or the model is not there yet."""
-    try:
-        from gupsim.litmus.run import run
-    except ImportError:
-        pytest.skip("gupsim.litmus.run is not available")
-    from gupsim.check import cat
-    from gupsim.check.memory import WEAK
-    if model in WEAK and not hasattr(cat, "load_named"):
-        pytest.skip("check.memory.axiomatic_model calls cat.load_named, which check.cat "
-                    "does not define (cat.load_model is its loader)")
-    try:
-        return run(path, model=model)
-    except UnknownName as e:
-        pytest.skip(f"the checker does not explore {model!r} yet ({e})")
+    """The test's observation under ``model`` through the litmus front end."""
+    from gupsim.litmus.run import run
+    return run(path, model=model)
 
 
 @pytest.mark.slow
