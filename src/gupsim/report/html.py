@@ -53,6 +53,8 @@ def _value(ev: Mapping[str, Any]) -> str:
     kind, v = ev.get("kind"), ev.get("value")
     if kind in ("note", "F") or v is None and kind != "R":
         return ""
+    if ev.get("text"):                  # a decoded entry: the phrase says it all
+        return ""
     if kind == "U":
         return f"{ev.get('old')!r} → {v!r}"
     return ("read " if kind in ("R", "A") else "wrote ") + repr(v)
@@ -278,9 +280,12 @@ def matrix_page(cells: Sequence[Mapping[str, Any]], links: Mapping[int, str]) ->
     counts: dict[str, int] = {}
     for c in cells:
         counts[c["verdict"]] = counts.get(c["verdict"], 0) + 1
+    shown = [r for r in rows.values() if any(c["verdict"] != "n/a" for c in r["cells"].values())]
+    for prev, r in zip([None] + shown, shown):      # the design named on its first row only
+        r["first"] = prev is None or prev["design"] != r["design"]
     return _env().get_template("matrix.html.j2").render(
-        hazards=hazards, rows=list(rows.values()), counts=sorted(counts.items()),
-        total=len(cells))
+        hazards=hazards, rows=shown, counts=sorted(counts.items()), total=len(cells),
+        hidden=len(rows) - len(shown))
 
 
 def ablation_page(rows: Sequence[Mapping[str, Any]], links: Mapping[int, str]) -> str:
