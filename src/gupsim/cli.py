@@ -226,11 +226,21 @@ def _emit(result, scenario: str, params: Mapping, as_json: bool) -> int:
     return EXIT_FOUND if result.violation is not None else 0
 
 
+def _out_path(ctx, param, value):
+    """An output file's folder must exist: checked before anything runs."""
+    if value is not None:
+        folder = os.path.dirname(os.path.abspath(value))
+        if not os.path.isdir(folder):
+            raise UsageError(f"{param.opts[0]} {value}: folder {folder} does not exist; "
+                             f"create it or give a path in an existing folder")
+    return value
+
+
 def _view_options(f):
     """--html PATH and --dot PATH: the trace viewer page and the execution graph."""
-    f = click.option("--dot", "dot_path", metavar="PATH",
+    f = click.option("--dot", "dot_path", metavar="PATH", callback=_out_path,
                      help="Write the execution graph in Graphviz DOT.")(f)
-    return click.option("--html", "html_path", metavar="PATH",
+    return click.option("--html", "html_path", metavar="PATH", callback=_out_path,
                         help="Write a self-contained HTML trace viewer page.")(f)
 
 
@@ -431,7 +441,7 @@ def bench_row(name: str, n: int, strategy: str, quiet: bool = False, **budget) -
 @click.option("--max-executions", type=click.IntRange(min=1))
 @click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True))
 @_json_option
-@click.option("--plot", "plot_path", metavar="PATH",
+@click.option("--plot", "plot_path", metavar="PATH", callback=_out_path,
               help="Write a PNG: executions/s per program, explored vs published counts.")
 def bench(program, n, strategy, max_executions, max_seconds, as_json, plot_path=None):
     """Run the classic DPOR benchmarks and compare with the published counts."""
@@ -549,9 +559,10 @@ def _csv(option: str, value: str | None, known) -> list[str] | None:
 @click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), default=60.0,
               show_default=True, help="Safety-net budget per cell (hit: incomplete).")
 @_json_option
-@click.option("--html", "html_path", metavar="PATH",
+@click.option("--html", "html_path", metavar="PATH", callback=_out_path,
               help="Write the matrix page, and each found cell's counterexample page beside it.")
-@click.option("--plot", "plot_path", metavar="PATH", help="Write the matrix as a PNG heatmap.")
+@click.option("--plot", "plot_path", metavar="PATH", callback=_out_path,
+              help="Write the matrix as a PNG heatmap.")
 def matrix(designs, arches, scenarios, memory_models, max_seconds, as_json, html_path=None,
            plot_path=None):
     """Designs x arches x hazards: one exhaustive dpor check per cell.
@@ -588,9 +599,10 @@ def matrix(designs, arches, scenarios, memory_models, max_seconds, as_json, html
 @click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), default=60.0,
               show_default=True, help="Safety-net budget per check.")
 @_json_option
-@click.option("--html", "html_path", metavar="PATH",
+@click.option("--html", "html_path", metavar="PATH", callback=_out_path,
               help="Write the ablation page, and each counterexample's page beside it.")
-@click.option("--plot", "plot_path", metavar="PATH", help="Write the ablation as a PNG.")
+@click.option("--plot", "plot_path", metavar="PATH", callback=_out_path,
+              help="Write the ablation as a PNG.")
 def ablate(scenario, design, arch, memory_models, max_seconds, as_json, html_path=None,
            plot_path=None):
     """Take each protection of DESIGN away in turn: which ones are necessary?
