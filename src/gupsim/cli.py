@@ -236,35 +236,21 @@ def _out_path(ctx, param, value):
     return value
 
 
+def _pages():
+    from . import pages
+    return pages
+
+
+def _stderr(line: str) -> None:
+    click.echo(line, err=True)
+
+
 def _view_options(f):
     """--html PATH and --dot PATH: the trace viewer page and the execution graph."""
     f = click.option("--dot", "dot_path", metavar="PATH", callback=_out_path,
                      help="Write the execution graph in Graphviz DOT.")(f)
     return click.option("--html", "html_path", metavar="PATH", callback=_out_path,
                         help="Write a self-contained HTML trace viewer page.")(f)
-
-
-def _write_views(data: Mapping, html_path: str | None, dot_path: str | None) -> None:
-    """Write the page and the DOT file of a result's JSON, as asked (stderr says where)."""
-    if html_path:
-        from .report.html import trace_page, write
-        write(html_path, trace_page(data))
-        click.echo(f"wrote {html_path}", err=True)
-    if dot_path:
-        from .report.dot import graph_of, to_dot
-        from .report.html import write
-        graph = graph_of(data)
-        if graph is None:
-            raise UsageError(f"--dot {dot_path}: this result has no trace or execution graph "
-                             "to draw (nothing was found, and it was not a replay)")
-        write(dot_path, to_dot(graph, str(data.get("scenario") or "execution")))
-        click.echo(f"wrote {dot_path}", err=True)
-
-
-def _result_data(result, scenario: str, params: Mapping) -> dict:
-    data = result.to_json()
-    data.update(scenario=scenario, params=dict(params))
-    return data
 
 
 @click.group(cls=GupsimGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -362,7 +348,8 @@ def check(scenario, params, arch, design, cpus, strategy, memory_model, max_exec
                          max_executions=max_executions, max_seconds=max_seconds,
                          preemption_bound=preemption_bound, seed=seed, pct_depth=pct_depth)
     result = _run(sc.factory(**values), config, scenario, quiet=as_json)
-    _write_views(_result_data(result, scenario, values), html_path, dot_path)
+    _pages().write_views(_pages().result_data(result, scenario, values), html_path, dot_path,
+                          _stderr)
     return _emit(result, scenario, values, as_json)
 
 
@@ -390,7 +377,8 @@ def replay(scenario, schedule, params, arch, design, cpus, memory_model, as_json
     except NondeterminismError as err:
         raise NondeterminismError(f"{err} Replay with the --param and --memory-model "
                                   f"options the schedule was printed with.") from None
-    _write_views(_result_data(result, scenario, values), html_path, dot_path)
+    _pages().write_views(_pages().result_data(result, scenario, values), html_path, dot_path,
+                          _stderr)
     return _emit(result, scenario, values, as_json)
 
 
@@ -408,7 +396,7 @@ def report(path, html_path=None, dot_path=None):
     except (ValueError, KeyError, TypeError) as err:
         raise UsageError(f"{path}: not a gupsim result ({type(err).__name__}: {err}); "
                          f"write one with `gupsim check SCENARIO --json > {path}`") from None
-    _write_views(data, html_path, dot_path)
+    _pages().write_views(data, html_path, dot_path, _stderr)
     click.echo(render(result, data.get("scenario"), data.get("params")))
     return EXIT_FOUND if result.violation is not None else 0
 
@@ -583,7 +571,7 @@ def matrix(designs, arches, scenarios, memory_models, max_seconds, as_json, html
         matrix_heatmap(rows, plot_path)
         click.echo(f"wrote {plot_path}", err=True)
     if html_path:
-        _matrix_pages(rows, html_path, max_seconds)
+        _pages().matrix_pages(rows, html_path, max_seconds, _stderr)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
     else:
@@ -624,7 +612,7 @@ def ablate(scenario, design, arch, memory_models, max_seconds, as_json, html_pat
         ablation_plot(data, plot_path)
         click.echo(f"wrote {plot_path}", err=True)
     if html_path:
-        _ablation_pages(data, html_path, max_seconds)
+        _pages().ablation_pages(data, html_path, max_seconds, _stderr)
     click.echo(json.dumps(data, indent=2) if as_json else ablation_table(data))
     full = [r for r in rows if r.protection == "(none)"]
     return EXIT_FOUND if any(r.verdict in ("violation", "livelock") for r in full) else 0
@@ -657,7 +645,7 @@ def explain(scenario, params, arch, design, cpus, memory_model, max_preemptions,
                    if as_json else msg)
         return 0
     res = cx.result
-    _write_views(_cx_data(cx), html_path, dot_path)
+    _pages().write_views(_pages().cx_data(cx), html_path, dot_path, _stderr)
     if as_json:
         data = res.to_json()
         data.update(scenario=scenario, params=values, preemptions=cx.preemptions)
@@ -683,62 +671,3 @@ def explain_text(cx, short_name: str | None) -> str:
                                               cx.params)]
     return "\n".join(lines)
 
-
-# -- pages of many results: the matrix and the ablation, with their counterexamples ----------
-
-def _cx_data(cx) -> dict:
-    data = _result_data(cx.result, cx.scenario, cx.params)
-    data["preemptions"] = cx.preemptions
-    return data
-
-
-PAGE_SEARCH_SECONDS = 3.0
-"""Budget of each search for a linked page's fewest-preemption counterexample (past
-it, dpor's own counterexample is shown; a cell whose search does not finish gets no
-link)."""
-
-
-def _linked_pages(path: str, items, budget: float) -> dict[int, str]:
-    """Counterexample pages beside ``path`` for the (index, scenario, model,
-    params, file name) items: index -> the file name linked to."""
-    import os
-    from .matrix import counterexample
-    from .report.html import trace_page, write
-    folder = os.path.dirname(os.path.abspath(path))
-    links = {}
-    budget = min(budget, PAGE_SEARCH_SECONDS)
-    for i, scenario, model, params, name in items:
-        cx = counterexample(scenario, model, budget=budget, **params)
-        if cx is not None:
-            write(os.path.join(folder, name), trace_page(_cx_data(cx)))
-            links[i] = name
-    return links
-
-
-def _matrix_pages(rows: list, path: str, budget: float) -> None:
-    import os
-    from .report.html import cell_file, matrix_page, write
-    stem = os.path.splitext(os.path.basename(path))[0]
-    found = [(i, c["scenario"], c["memory_model"], {"arch": c["arch"], "design": c["design"]},
-              cell_file(stem, c))
-             for i, c in enumerate(rows) if c["verdict"] in ("violation", "livelock", "deadlock")]
-    links = _linked_pages(path, found, budget)
-    write(path, matrix_page(rows, links))
-    click.echo(f"wrote {path} and {len(links)} counterexample pages beside it", err=True)
-
-
-def _ablation_pages(rows: list, path: str, budget: float) -> None:
-    import os
-    from .report.html import ablation_page, cell_file, write
-    stem = os.path.splitext(os.path.basename(path))[0]
-    found = []
-    for i, r in enumerate(rows):
-        if r["verdict"] in ("violation", "livelock", "deadlock"):
-            design = r["design"] if r["protection"] == "(none)" else \
-                f"{r['design']}-without-{r['protection']}"
-            found.append((i, r["scenario"], r["memory_model"],
-                          {"arch": r["arch"], "design": design},
-                          cell_file(stem, dict(r, design=design))))
-    links = _linked_pages(path, found, budget)
-    write(path, ablation_page(rows, links))
-    click.echo(f"wrote {path} and {len(links)} counterexample pages beside it", err=True)

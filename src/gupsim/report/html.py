@@ -303,7 +303,7 @@ def write(path: str, text: str) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         from ..errors import UsageError
-        raise UsageError(f"--html {path}: folder {folder} does not exist; "
+        raise UsageError(f"{path}: folder {folder} does not exist; "
                          f"create it or give a path in an existing folder")
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(text)
