@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -264,7 +265,8 @@ def trace_page(data: Mapping[str, Any], title: str | None = None) -> str:
 def cell_file(stem: str, cell: Mapping[str, Any]) -> str:
     """The file name of a matrix cell's counterexample page, beside the matrix page."""
     parts = [cell["design"], cell["arch"], cell["scenario"], cell["memory_model"]]
-    return f"{stem}-" + "-".join(str(p).replace("/", "_") for p in parts) + ".html"
+    # no ':' or '/': a relative link "a-x:y.html" would read as a URL scheme
+    return f"{stem}-" + "-".join(re.sub(r"[^\w.+-]", "_", str(p)) for p in parts) + ".html"
 
 
 def matrix_page(cells: Sequence[Mapping[str, Any]], links: Mapping[int, str]) -> str:
