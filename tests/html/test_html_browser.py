@@ -195,3 +195,17 @@ def test_the_checks_catch_a_broken_page(browser, seed_page, tmp_path):
                         encoding="utf-8")
     w = Watched(browser).open(fetching)
     assert any(p.startswith("request: https://example.invalid") for p in w.problems(fetching))
+
+
+def test_a_program_without_snapshots(browser, tmp_path):
+    """A litmus test's page: lanes and stepping, the final memory instead of kernel state."""
+    path = tmp_path / "sb.html"
+    assert cli("check", "litmus/SB", "--memory-model", "tso", "--html", str(path)).exit_code == 1
+    w = Watched(browser).open(path)
+    page = w.page
+    assert w.problems(path) == []
+    assert "no state snapshots" in page.inner_text("#state-body")
+    assert page.locator("#state-body table.kv tr").count() >= 3      # header, x, y
+    page.keyboard.press("Home")
+    page.keyboard.press("ArrowRight")
+    assert selected(page) == 1

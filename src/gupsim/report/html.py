@@ -253,7 +253,8 @@ def trace_page(data: Mapping[str, Any], title: str | None = None) -> str:
     head = title or " ".join([name] + [f"{k}={v}" for k, v in sorted(params.items())])
     graph = graph_svg(data["graph"]) if data.get("graph") else None
     payload = {"states": snaps, "stateOf": state_of, "cells": [r["cell"] for r in rows],
-               "arrows": ipi_arrows(trace), "violating": len(rows) - 1 if found else None}
+               "arrows": ipi_arrows(trace), "violating": len(rows) - 1 if found else None,
+               "final": data.get("final_memory") if not snaps else None}
     return _env().get_template("trace.html.j2").render(
         title=head, data=data, rows=rows, lanes=ls,
         shade=shading(rows, [lane["cpu"] for lane in ls]), violation=violation,
