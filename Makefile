@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,13 +18,22 @@ $(STAMP): $(BIN)/python pyproject.toml
 # its ablation, and the split race told step by step. Exit 1 means "found the
 # bugs the thread predicted", so only 2 (bad input) and 3 (internal) fail.
 demo: $(STAMP)
-	$(BIN)/gupsim matrix || test $$? -eq 1
+	mkdir -p out
+	$(BIN)/gupsim matrix --html out/matrix.html --plot out/matrix.png || test $$? -eq 1
 	$(BIN)/gupsim matrix --designs readers-counter-2013 --arches arm64 --memory-models sc,tso || test $$? -eq 1
 	$(BIN)/gupsim ablate gup-vs-thp-split --design readers-counter-2013 --arch arm64
 	$(BIN)/gupsim explain gup-vs-thp-split --param design=arm-rfc-2013 --param arch=arm64 || test $$? -eq 1
+	$(BIN)/gupsim explain gup-vs-munmap --arch arm64 --design arm-rfc-2013 --html out/seed-race.html > /dev/null || test $$? -eq 1
+	@echo "pages: out/seed-race.html (the seed patch's race, step by step), out/matrix.html (each found cell links to its counterexample page beside it), out/matrix.png"
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -q
+# The browser tests (tests/html, marked browser) drive Debian's chromium.
+test: $(STAMP) chromium
+	GUPSIM_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q
+
+chromium:
+	@command -v chromium > /dev/null || { if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "chromium is missing: sudo apt-get install chromium (the browser tests need it)"; exit 1; fi; }
 
 bench: $(STAMP)
 	$(BIN)/gupsim bench

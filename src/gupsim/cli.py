@@ -226,6 +226,33 @@ def _emit(result, scenario: str, params: Mapping, as_json: bool) -> int:
     return EXIT_FOUND if result.violation is not None else 0
 
 
+def _out_path(ctx, param, value):
+    """An output file's folder must exist: checked before anything runs."""
+    if value is not None:
+        folder = os.path.dirname(os.path.abspath(value))
+        if not os.path.isdir(folder):
+            raise UsageError(f"{param.opts[0]} {value}: folder {folder} does not exist; "
+                             f"create it or give a path in an existing folder")
+    return value
+
+
+def _pages():
+    from . import pages
+    return pages
+
+
+def _stderr(line: str) -> None:
+    click.echo(line, err=True)
+
+
+def _view_options(f):
+    """--html PATH and --dot PATH: the trace viewer page and the execution graph."""
+    f = click.option("--dot", "dot_path", metavar="PATH", callback=_out_path,
+                     help="Write the execution graph in Graphviz DOT.")(f)
+    return click.option("--html", "html_path", metavar="PATH", callback=_out_path,
+                        help="Write a self-contained HTML trace viewer page.")(f)
+
+
 @click.group(cls=GupsimGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gupsim")
 def main():
@@ -303,8 +330,10 @@ def _listing(kind: str) -> list[tuple]:
 @click.option("--seed", type=int, default=0, show_default=True, help="For random and pct.")
 @click.option("--pct-depth", type=click.IntRange(min=1), default=2, show_default=True)
 @_json_option
+@_view_options
 def check(scenario, params, arch, design, cpus, strategy, memory_model, max_executions,
-          max_seconds, preemption_bound, seed, pct_depth, as_json):
+          max_seconds, preemption_bound, seed, pct_depth, as_json, html_path=None,
+          dot_path=None):
     """Explore SCENARIO; exit 1 on the first violation, deadlock or livelock."""
     from .check import CheckConfig
     from .spec import get_scenario
@@ -319,6 +348,8 @@ def check(scenario, params, arch, design, cpus, strategy, memory_model, max_exec
                          max_executions=max_executions, max_seconds=max_seconds,
                          preemption_bound=preemption_bound, seed=seed, pct_depth=pct_depth)
     result = _run(sc.factory(**values), config, scenario, quiet=as_json)
+    _pages().write_views(_pages().result_data(result, scenario, values), html_path, dot_path,
+                          _stderr)
     return _emit(result, scenario, values, as_json)
 
 
@@ -329,7 +360,9 @@ def check(scenario, params, arch, design, cpus, strategy, memory_model, max_exec
 @_kernel_options
 @_model_option
 @_json_option
-def replay(scenario, schedule, params, arch, design, cpus, memory_model, as_json):
+@_view_options
+def replay(scenario, schedule, params, arch, design, cpus, memory_model, as_json,
+           html_path=None, dot_path=None):
     """Re-run one execution of SCENARIO and print its trace."""
     from . import replay as run_replay
     from .check.schedule import decode
@@ -344,12 +377,15 @@ def replay(scenario, schedule, params, arch, design, cpus, memory_model, as_json
     except NondeterminismError as err:
         raise NondeterminismError(f"{err} Replay with the --param and --memory-model "
                                   f"options the schedule was printed with.") from None
+    _pages().write_views(_pages().result_data(result, scenario, values), html_path, dot_path,
+                          _stderr)
     return _emit(result, scenario, values, as_json)
 
 
 @main.command()
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-def report(path):
+@_view_options
+def report(path, html_path=None, dot_path=None):
     """Render a result saved with `gupsim check ... --json > PATH`."""
     from .check.result import Result
     from .report.text import render
@@ -360,6 +396,7 @@ def report(path):
     except (ValueError, KeyError, TypeError) as err:
         raise UsageError(f"{path}: not a gupsim result ({type(err).__name__}: {err}); "
                          f"write one with `gupsim check SCENARIO --json > {path}`") from None
+    _pages().write_views(data, html_path, dot_path, _stderr)
     click.echo(render(result, data.get("scenario"), data.get("params")))
     return EXIT_FOUND if result.violation is not None else 0
 
@@ -392,7 +429,9 @@ def bench_row(name: str, n: int, strategy: str, quiet: bool = False, **budget) -
 @click.option("--max-executions", type=click.IntRange(min=1))
 @click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True))
 @_json_option
-def bench(program, n, strategy, max_executions, max_seconds, as_json):
+@click.option("--plot", "plot_path", metavar="PATH", callback=_out_path,
+              help="Write a PNG: executions/s per program, explored vs published counts.")
+def bench(program, n, strategy, max_executions, max_seconds, as_json, plot_path=None):
     """Run the classic DPOR benchmarks and compare with the published counts."""
     from .programs.dpor_bench import BENCHMARKS
     if program is not None:
@@ -410,6 +449,10 @@ def bench(program, n, strategy, max_executions, max_seconds, as_json):
                               max_executions=max_executions, max_seconds=max_seconds))
         if not as_json:
             click.echo(bench_line(rows[-1]))
+    if plot_path:
+        from .report.plots import bench_plot
+        bench_plot(rows, plot_path)
+        click.echo(f"wrote {plot_path}", err=True)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
     elif not all(r["complete"] for r in rows):
@@ -504,7 +547,12 @@ def _csv(option: str, value: str | None, known) -> list[str] | None:
 @click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), default=60.0,
               show_default=True, help="Safety-net budget per cell (hit: incomplete).")
 @_json_option
-def matrix(designs, arches, scenarios, memory_models, max_seconds, as_json):
+@click.option("--html", "html_path", metavar="PATH", callback=_out_path,
+              help="Write the matrix page, and each found cell's counterexample page beside it.")
+@click.option("--plot", "plot_path", metavar="PATH", callback=_out_path,
+              help="Write the matrix as a PNG heatmap.")
+def matrix(designs, arches, scenarios, memory_models, max_seconds, as_json, html_path=None,
+           plot_path=None):
     """Designs x arches x hazards: one exhaustive dpor check per cell.
 
     Exit 1 when any cell is a violation or livelock, 0 otherwise."""
@@ -518,6 +566,12 @@ def matrix(designs, arches, scenarios, memory_models, max_seconds, as_json):
                        _csv("--memory-models", memory_models, ("default",) + tuple(MODELS)),
                        budget=max_seconds)
     rows = [c.to_json() for c in cells]
+    if plot_path:
+        from .report.plots import matrix_heatmap
+        matrix_heatmap(rows, plot_path)
+        click.echo(f"wrote {plot_path}", err=True)
+    if html_path:
+        _pages().matrix_pages(rows, html_path, max_seconds, _stderr)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
     else:
@@ -533,7 +587,12 @@ def matrix(designs, arches, scenarios, memory_models, max_seconds, as_json):
 @click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), default=60.0,
               show_default=True, help="Safety-net budget per check.")
 @_json_option
-def ablate(scenario, design, arch, memory_models, max_seconds, as_json):
+@click.option("--html", "html_path", metavar="PATH", callback=_out_path,
+              help="Write the ablation page, and each counterexample's page beside it.")
+@click.option("--plot", "plot_path", metavar="PATH", callback=_out_path,
+              help="Write the ablation as a PNG.")
+def ablate(scenario, design, arch, memory_models, max_seconds, as_json, html_path=None,
+           plot_path=None):
     """Take each protection of DESIGN away in turn: which ones are necessary?
 
     Exit 1 when the full design itself is not safe, 0 otherwise."""
@@ -548,6 +607,12 @@ def ablate(scenario, design, arch, memory_models, max_seconds, as_json):
     rows = run_ablate(scenario, design, arch, _csv("--memory-models", memory_models, MODELS),
                       budget=max_seconds)
     data = [r.to_json() for r in rows]
+    if plot_path:
+        from .report.plots import ablation_plot
+        ablation_plot(data, plot_path)
+        click.echo(f"wrote {plot_path}", err=True)
+    if html_path:
+        _pages().ablation_pages(data, html_path, max_seconds, _stderr)
     click.echo(json.dumps(data, indent=2) if as_json else ablation_table(data))
     full = [r for r in rows if r.protection == "(none)"]
     return EXIT_FOUND if any(r.verdict in ("violation", "livelock") for r in full) else 0
@@ -561,7 +626,9 @@ def ablate(scenario, design, arch, memory_models, max_seconds, as_json):
 @click.option("--max-preemptions", type=click.IntRange(min=0), default=3, show_default=True,
               help="Search for the fewest-preemption counterexample up to this bound.")
 @_json_option
-def explain(scenario, params, arch, design, cpus, memory_model, max_preemptions, as_json):
+@_view_options
+def explain(scenario, params, arch, design, cpus, memory_model, max_preemptions, as_json,
+            html_path=None, dot_path=None):
     """The counterexample of SCENARIO with the fewest preemptions, in kernel terms.
 
     Exit 1 with the story when there is one, 0 when the scenario is safe."""
@@ -578,6 +645,7 @@ def explain(scenario, params, arch, design, cpus, memory_model, max_preemptions,
                    if as_json else msg)
         return 0
     res = cx.result
+    _pages().write_views(_pages().cx_data(cx), html_path, dot_path, _stderr)
     if as_json:
         data = res.to_json()
         data.update(scenario=scenario, params=values, preemptions=cx.preemptions)

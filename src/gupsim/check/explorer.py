@@ -162,6 +162,7 @@ def trace_of(ex: Execution) -> list[dict]:
     """The recorded events of an execution as JSON-able dicts."""
     out = []
     describe = ex.program.describe
+    shown = None
     for step, ev in enumerate(ex.events):
         ctx = ex.contexts[ev.tid]
         d = {"step": step, "thread": ctx.name, "tid": ev.tid, "cpu": ctx.cpu,
@@ -185,6 +186,9 @@ def trace_of(ex: Execution) -> list[dict]:
                 text = describe(ev.op, ev.value)
                 if text:
                     d["text"] = text
+        state = ex.states.get(step)
+        if state is not None and state != shown:    # a step without one: unchanged
+            d["state"] = shown = state
         out.append(d)
     return out
 

@@ -63,6 +63,9 @@ class Execution:
         self.program = program
         self.record = record
         self.events: list[Event] = []
+        self.states: dict[int, Any] = {}
+        """Recorded runs of a program with a ``snapshot`` hook: event index ->
+        the program's state after the action that ended with that event."""
         self.violation: Violation | None = None
         self.requests: dict = {}
         contexts: list[Context] = []
@@ -101,6 +104,7 @@ class Execution:
         for ctx in self.contexts:
             if self.violation is None and ctx.tid not in skip:
                 ctx.start()
+        self._snapshot()
 
     # -- called by contexts -----------------------------------------------------
     def note(self, ctx: Context, text: str) -> None:
@@ -166,6 +170,14 @@ class Execution:
                 self.events.append(ev)
         if self.violation is None and self.step_invariants:
             self.check_step_invariants()
+        self._snapshot()
+
+    def _snapshot(self) -> None:
+        """Keep the program's own view of its state after an action (recorded
+        runs only: the counterexample re-run and replays)."""
+        snap = self.program.snapshot
+        if self.record and snap is not None and self.events:
+            self.states[len(self.events) - 1] = snap(self.program.context, self.mem.view())
 
     def perform(self, ctx: Context) -> None:
         """Perform the context's pending shared op on the memory model."""

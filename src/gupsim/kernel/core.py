@@ -386,16 +386,9 @@ class Kernel:
 
 
 def snapshot(k: Kernel, mem) -> dict:
-    """JSON-able view for trace viewers: decoded entries and page counters."""
-    tables = {}
-    for pfn in sorted(k.tables):
-        t = k.tables[pfn]
-        tables[f"mm{t.mm}.{t.level}{pfn}"] = [
-            k.enc.describe(mem.get(t.cell(i), mem.get(t.cell(i) + ".lo")))
-            for i in range(t.nentries)]
-    pages = {str(p): {"count": mem.get(k.count(p)), "mapcount": mem.get(k.mapcount(p)),
-                      "compound_head": mem.get(k.head(p))} for p in k.data_pages()}
-    return {"arch": k.arch.name, "design": k.design.name, "tables": tables, "pages": pages}
+    """JSON-able view for trace viewers (kernel/snapshot.py)."""
+    from .snapshot import snapshot as view
+    return view(k, mem)
 
 
 __all__ = ["Kernel", "MmStruct", "Vma", "NO_HEAD", "FREE_LIST", "snapshot"]
