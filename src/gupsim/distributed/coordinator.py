@@ -197,6 +197,8 @@ class Coordinator:
         self.deadline = None if cfg.max_seconds is None else self.t0 + cfg.max_seconds
         last_save = time.perf_counter()
         old = _catch_signals(self._on_signal)
+        if self.path is not None:
+            self.save()                    # a run killed at once still resumes
         try:
             self._fill()
             while self.inflight:
