@@ -122,10 +122,11 @@ class Coordinator:
     def _slice(self):
         if self.slice is not None:
             return self.slice
-        if self.kind == "dpor" and len(self.frontier) < 4 * self.backend.workers:
-            return 0.02              # too little to share: split it up quickly
-        run = time.perf_counter() - self.t0
-        return min(2.0, max(0.25, run / 20))
+        run = time.perf_counter() - self.t0 - self.elapsed
+        if self.kind == "dpor" and len(self.frontier) < 2 * self.backend.workers:
+            # too little to share: split it up, quickly at the start
+            return 0.02 if run < 0.5 else 0.2
+        return min(2.0, max(0.5, run / 20))
 
     def _next_task(self):
         left = self._budget_left()
@@ -193,7 +194,7 @@ class Coordinator:
         """Explore until done, a budget, a violation (with stop_on_first) or a
         signal; returns the ``Result``."""
         cfg = self.config
-        self.t0 = time.perf_counter() - self.elapsed
+        self.t0 = time.perf_counter() - self.elapsed     # elapsed: before a resume
         self.deadline = None if cfg.max_seconds is None else self.t0 + cfg.max_seconds
         last_save = time.perf_counter()
         old = _catch_signals(self._on_signal)
