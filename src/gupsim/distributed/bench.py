@@ -12,12 +12,15 @@ oversubscribed on a 2-core machine; then what those figures predict for a
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import resource
 import time
 
 from ..check import CheckConfig, check
 from . import explore
+
+print = functools.partial(print, flush=True)  # noqa: A001 (a long run shows lines as they come)
 
 CELL = ("gup-vs-thp-split", {"design": "modern", "arch": "x86-pae"}, "tso")
 

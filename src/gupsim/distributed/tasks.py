@@ -121,11 +121,18 @@ _WORKER: Worker | None = None
 
 def init_process(factory, config) -> None:
     """Pool initializer: keep the program, ignore ^C (the coordinator handles
-    it), and die with the coordinator (kill -9 leaves no orphans)."""
+    it), and die with the coordinator (kill -9 leaves no orphans). Each worker
+    is a session of its own, so with the scheduler's autogroups (one CPU share
+    per session) N workers get N shares, as N separate runs would."""
+    import os
     import signal
     global _WORKER
     _WORKER = Worker(factory, config)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        os.setsid()
+    except OSError:
+        pass
     try:
         import ctypes
         ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)    # PR_SET_PDEATHSIG
