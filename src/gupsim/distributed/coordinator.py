@@ -147,8 +147,9 @@ class Coordinator:
             if not self.frontier:
                 return None
         n = max(1, min(64, len(self.frontier) // (2 * self.backend.workers)))
-        task = Task("dpor", self._take(n), seconds=seconds, max_executions=left)
-        return task
+        if left is not None:           # a share of what is left, so all workers get some
+            left = max(1, min(left, left // (2 * self.backend.workers) or 1, 4096))
+        return Task("dpor", self._take(n), seconds=seconds, max_executions=left)
 
     def _seed_task(self, seconds, left):
         if self.seed_todo:
