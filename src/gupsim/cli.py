@@ -147,11 +147,38 @@ def parse_params(scenario, raw: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def _run(factory, config, label: str, quiet: bool):
+def _run(factory, config, label: str, quiet: bool, scale: Mapping | None = None, job=None):
     from .check import check
     from .report.progress import LiveProgress
     with LiveProgress(label, enabled=not quiet) as progress:
-        return check(factory, config, progress)
+        if not scale:
+            return check(factory, config, progress)
+        from .distributed import explore, parse_workers
+        live = progress.status is not None
+        return explore(factory, config, workers=parse_workers(scale.get("workers")),
+                       ray=scale.get("ray"), checkpoint=scale.get("checkpoint"),
+                       every=scale.get("checkpoint_every") or 10.0, job=job,
+                       progress=progress if live else None,
+                       estimate=live or config.max_seconds is not None
+                       or config.max_executions is not None,
+                       resume_from=scale.get("resume_from"))
+
+
+def _workers_option(f):
+    return click.option("--workers", metavar="N|auto",
+                        help="Worker processes (default 1; auto: every core).")(f)
+
+
+def _scale_options(f):
+    """--workers, --ray, --checkpoint and --checkpoint-every (see gupsim.distributed)."""
+    f = click.option("--checkpoint-every", type=click.FloatRange(min=0, min_open=True),
+                     metavar="SECONDS", help="Checkpoint period (default 10).")(f)
+    f = click.option("--checkpoint", metavar="FILE",
+                     help="Write the frontier and totals to FILE now and then, and on "
+                          "SIGINT/SIGTERM; continue with `gupsim resume FILE`.")(f)
+    f = click.option("--ray", metavar="ADDRESS|auto",
+                     help="Run the work items on a Ray cluster (pip install gupsim[ray]).")(f)
+    return _workers_option(f)
 
 
 # -- options shared by check and replay ---------------------------------------------------
@@ -329,11 +356,12 @@ def _listing(kind: str) -> list[tuple]:
               help="Only schedules with at most K preemptions (dfs, dpor).")
 @click.option("--seed", type=int, default=0, show_default=True, help="For random and pct.")
 @click.option("--pct-depth", type=click.IntRange(min=1), default=2, show_default=True)
+@_scale_options
 @_json_option
 @_view_options
 def check(scenario, params, arch, design, cpus, strategy, memory_model, max_executions,
-          max_seconds, preemption_bound, seed, pct_depth, as_json, html_path=None,
-          dot_path=None):
+          max_seconds, preemption_bound, seed, pct_depth, workers, ray, checkpoint,
+          checkpoint_every, as_json, html_path=None, dot_path=None):
     """Explore SCENARIO; exit 1 on the first violation, deadlock or livelock."""
     from .check import CheckConfig
     from .spec import get_scenario
@@ -347,10 +375,43 @@ def check(scenario, params, arch, design, cpus, strategy, memory_model, max_exec
     config = CheckConfig(strategy=strategy, memory_model=memory_model,
                          max_executions=max_executions, max_seconds=max_seconds,
                          preemption_bound=preemption_bound, seed=seed, pct_depth=pct_depth)
-    result = _run(sc.factory(**values), config, scenario, quiet=as_json)
+    scale = dict(workers=workers, ray=ray, checkpoint=checkpoint,
+                 checkpoint_every=checkpoint_every)
+    result = _run(sc.factory(**values), config, scenario, quiet=as_json,
+                  scale=scale if any(scale.values()) else None,
+                  job={"scenario": scenario, "params": values})
     _pages().write_views(_pages().result_data(result, scenario, values), html_path, dot_path,
                           _stderr)
     return _emit(result, scenario, values, as_json)
+
+
+@main.command()
+@click.argument("path", metavar="FILE")
+@_scale_options
+@_json_option
+def resume(path, workers, ray, checkpoint, checkpoint_every, as_json):
+    """Continue the run checkpointed in FILE (`gupsim check ... --checkpoint FILE`):
+    same totals and verdict as a run never interrupted."""
+    from .check import CheckConfig
+    from .distributed.checkpoint import load
+    from .spec import get_scenario
+    data = load(path)
+    job = data.get("job") or {}
+    if "scenario" not in job:
+        raise UsageError(f"{path}: the checkpoint names no scenario; only checkpoints "
+                         f"of `gupsim check` can be resumed")
+    load_scenarios()
+    sc = get_scenario(job["scenario"])
+    values = job.get("params", {})
+    try:
+        config = CheckConfig(**data["config"])
+    except TypeError as err:
+        raise UsageError(f"{path}: bad config in the checkpoint ({err})") from None
+    scale = dict(workers=workers, ray=ray, checkpoint=checkpoint or path,
+                 checkpoint_every=checkpoint_every, resume_from=data)
+    result = _run(sc.factory(**values), config, job["scenario"], quiet=as_json, scale=scale,
+                  job=job)
+    return _emit(result, job["scenario"], values, as_json)
 
 
 @main.command()
@@ -403,13 +464,20 @@ def report(path, html_path=None, dot_path=None):
 
 # -- bench and demo --------------------------------------------------------------------------
 
-def bench_row(name: str, n: int, strategy: str, quiet: bool = False, **budget) -> dict:
+def _workers(value) -> int:
+    from .distributed import parse_workers
+    return parse_workers(value)
+
+
+def bench_row(name: str, n: int, strategy: str, quiet: bool = False, workers: int = 1,
+              **budget) -> dict:
     """Run one benchmark program and summarise it as one JSON-able row."""
     from .check import CheckConfig
     from .programs.dpor_bench import BENCHMARKS
     bench = BENCHMARKS[name]
     config = CheckConfig(strategy=strategy, memory_model="sc", **budget)
-    result = _run(lambda: bench.build(n), config, f"{name}({n})", quiet)
+    result = _run(lambda: bench.build(n), config, f"{name}({n})", quiet,
+                  scale={"workers": workers} if workers > 1 else None)
     st = result.stats
     expected = bench.expected.get(n)
     explored = st.executions + st.blocked
@@ -428,10 +496,12 @@ def bench_row(name: str, n: int, strategy: str, quiet: bool = False, **budget) -
               show_default=True)
 @click.option("--max-executions", type=click.IntRange(min=1))
 @click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True))
+@_workers_option
 @_json_option
 @click.option("--plot", "plot_path", metavar="PATH", callback=_out_path,
               help="Write a PNG: executions/s per program, explored vs published counts.")
-def bench(program, n, strategy, max_executions, max_seconds, as_json, plot_path=None):
+def bench(program, n, strategy, max_executions, max_seconds, workers, as_json,
+          plot_path=None):
     """Run the classic DPOR benchmarks and compare with the published counts."""
     from .programs.dpor_bench import BENCHMARKS
     if program is not None:
@@ -445,7 +515,7 @@ def bench(program, n, strategy, max_executions, max_seconds, as_json, plot_path=
     if not as_json:
         click.echo(bench_header())
     for name, size in _bench_runs(program, n):
-        rows.append(bench_row(name, size, strategy, quiet=as_json,
+        rows.append(bench_row(name, size, strategy, quiet=as_json, workers=_workers(workers),
                               max_executions=max_executions, max_seconds=max_seconds))
         if not as_json:
             click.echo(bench_line(rows[-1]))
@@ -546,13 +616,14 @@ def _csv(option: str, value: str | None, known) -> list[str] | None:
                    "several run each cell under each.")
 @click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), default=60.0,
               show_default=True, help="Safety-net budget per cell (hit: incomplete).")
+@_workers_option
 @_json_option
 @click.option("--html", "html_path", metavar="PATH", callback=_out_path,
               help="Write the matrix page, and each found cell's counterexample page beside it.")
 @click.option("--plot", "plot_path", metavar="PATH", callback=_out_path,
               help="Write the matrix as a PNG heatmap.")
-def matrix(designs, arches, scenarios, memory_models, max_seconds, as_json, html_path=None,
-           plot_path=None):
+def matrix(designs, arches, scenarios, memory_models, max_seconds, workers, as_json,
+           html_path=None, plot_path=None):
     """Designs x arches x hazards: one exhaustive dpor check per cell.
 
     Exit 1 when any cell is a violation or livelock, 0 otherwise."""
@@ -564,7 +635,7 @@ def matrix(designs, arches, scenarios, memory_models, max_seconds, as_json, html
     cells = run_matrix(_csv("--designs", designs, DESIGNS), _csv("--arches", arches, ARCHES),
                        _csv("--scenarios", scenarios, known_hazards()),
                        _csv("--memory-models", memory_models, ("default",) + tuple(MODELS)),
-                       budget=max_seconds)
+                       budget=max_seconds, workers=_workers(workers))
     rows = [c.to_json() for c in cells]
     if plot_path:
         from .report.plots import matrix_heatmap
@@ -586,13 +657,14 @@ def matrix(designs, arches, scenarios, memory_models, max_seconds, as_json, html
 @click.option("--memory-models", default="sc,tso", show_default=True, metavar="M1,M2")
 @click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), default=60.0,
               show_default=True, help="Safety-net budget per check.")
+@_workers_option
 @_json_option
 @click.option("--html", "html_path", metavar="PATH", callback=_out_path,
               help="Write the ablation page, and each counterexample's page beside it.")
 @click.option("--plot", "plot_path", metavar="PATH", callback=_out_path,
               help="Write the ablation as a PNG.")
-def ablate(scenario, design, arch, memory_models, max_seconds, as_json, html_path=None,
-           plot_path=None):
+def ablate(scenario, design, arch, memory_models, max_seconds, workers, as_json,
+           html_path=None, plot_path=None):
     """Take each protection of DESIGN away in turn: which ones are necessary?
 
     Exit 1 when the full design itself is not safe, 0 otherwise."""
@@ -605,7 +677,7 @@ def ablate(scenario, design, arch, memory_models, max_seconds, as_json, html_pat
     if arch is not None and arch not in ARCHES:
         raise UnknownName("arch", arch, ARCHES)
     rows = run_ablate(scenario, design, arch, _csv("--memory-models", memory_models, MODELS),
-                      budget=max_seconds)
+                      budget=max_seconds, workers=_workers(workers))
     data = [r.to_json() for r in rows]
     if plot_path:
         from .report.plots import ablation_plot

@@ -194,23 +194,20 @@ def _names(kind: str, given: Iterable[str] | None, known: Sequence[str]) -> list
 
 
 def run_matrix(designs=None, arches=None, scenarios=None, memory_models=None,
-               budget: float = CELL_BUDGET, progress=None) -> list[Cell]:
-    """Every (design, arch, scenario, memory model) cell, in the given orders."""
+               budget: float = CELL_BUDGET, progress=None, workers: int = 1) -> list[Cell]:
+    """Every (design, arch, scenario, memory model) cell, in the given orders
+    (``workers`` processes check cells side by side)."""
     designs = _names("design", designs, tuple(DESIGNS))
     arches = _names("arch", arches, tuple(ARCHES))
     scenarios = list(scenarios) if scenarios else list(HAZARDS)
     _names("hazard", scenarios, known_hazards())
     models = _names("memory model", memory_models, ("default",) + tuple(MODELS)) \
         if memory_models else ["default"]
-    cells = []
-    for d in designs:
-        for s in scenarios:
-            for a in arches:
-                for m in models:
-                    cells.append(run_cell(d, a, s, m, budget))
-                    if progress is not None:
-                        progress(cells[-1])
-    return cells
+    args = [(d, a, s, m, budget) for d in designs for s in scenarios for a in arches
+            for m in models]
+    from .distributed.local import map_ordered
+    return map_ordered(run_cell, args, workers,
+                       None if progress is None else lambda i, cell: progress(cell))
 
 
 # -- ablation -------------------------------------------------------------------------------
@@ -239,7 +236,7 @@ class Ablation:
 
 def ablate(scenario: str, design: str, arch: str | None = None,
            memory_models: Sequence[str] = ("sc", "tso"),
-           budget: float = CELL_BUDGET) -> list[Ablation]:
+           budget: float = CELL_BUDGET, workers: int = 1) -> list[Ablation]:
     """The full design, then the design without each of its protections, under
     each memory model. A protection is necessary under a model when the check
     without it finds a counterexample, redundant when it is still safe, and
@@ -255,21 +252,24 @@ def ablate(scenario: str, design: str, arch: str | None = None,
     for m in memory_models:
         if m not in MODELS:
             raise UnknownName("memory model", m, MODELS)
-    rows = []
-    for m in memory_models:
-        for p in (None,) + base.protections:
-            why = p and get_arch(arch).inert(p)
-            if why:
-                rows.append(Ablation(base.name, arch, scenario, m, p, "n/a", None,
-                                     reason=why))
-                continue
-            d = base if p is None else base.without(p)
-            verdict, v, n, secs = check_cell(scenario, m, budget, arch=arch, design=d)
-            found = verdict in ("violation", "livelock", "deadlock")
-            necessary = None if p is None or verdict == "incomplete" else found
-            rows.append(Ablation(base.name, arch, scenario, m, p or "(none)", verdict,
-                                 necessary, short_invariant(v), n or 0, secs))
-    return rows
+    args = [(scenario, base.name, arch, m, p, budget)
+            for m in memory_models for p in (None,) + base.protections]
+    from .distributed.local import map_ordered
+    return map_ordered(_ablation_row, args, workers)
+
+
+def _ablation_row(scenario, design, arch, m, p, budget) -> Ablation:
+    """One row of ``ablate``: ``design`` without protection ``p`` (None: all of it)."""
+    base = get_design(design)
+    why = p and get_arch(arch).inert(p)
+    if why:
+        return Ablation(base.name, arch, scenario, m, p, "n/a", None, reason=why)
+    d = base if p is None else base.without(p)
+    verdict, v, n, secs = check_cell(scenario, m, budget, arch=arch, design=d)
+    found = verdict in ("violation", "livelock", "deadlock")
+    necessary = None if p is None or verdict == "incomplete" else found
+    return Ablation(base.name, arch, scenario, m, p or "(none)", verdict, necessary,
+                    short_invariant(v), n or 0, secs)
 
 
 def _default_param(scenario: str, name: str):

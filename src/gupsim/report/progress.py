@@ -34,11 +34,23 @@ class LiveProgress:
             self.status.start()
         return self
 
-    def __call__(self, stats: Stats) -> None:
+    def __call__(self, stats: Stats, estimate: float | None = None) -> None:
         self.calls += 1
         if self.status is not None:
-            self.status.update(f"{self.label}: {stats.executions:,} executions, "
-                               f"{stats.per_second:,.0f}/s, {stats.seconds:.1f} s")
+            self.status.update(self.line(stats, estimate))
+
+    def line(self, stats: Stats, estimate: float | None = None) -> str:
+        """The status text; with ``estimate`` (items in the whole tree, e.g. from
+        Knuth's probes) also the estimated total and time left."""
+        text = (f"{self.label}: {stats.executions:,} executions, "
+                f"{stats.per_second:,.0f}/s, {stats.seconds:.1f} s")
+        if estimate:
+            done = stats.executions + stats.blocked
+            rate = done / stats.seconds if stats.seconds > 0 else 0.0
+            left = max(0.0, estimate - done)
+            eta = f", ETA {left / rate:,.0f} s" if rate > 0 else ""
+            text += f", ~{estimate:,.0f} in all{eta}"
+        return text
 
     def __exit__(self, *exc) -> None:
         if self.status is not None:

@@ -183,13 +183,27 @@ def bounds_line(result: Result) -> str:
 
 def _incomplete_reason(result: Result) -> str:
     cfg = result.config
+    if result.bounds.get("stopped_by"):
+        return _covered(result, result.bounds["stopped_by"])
     if cfg.get("strategy") in ("random", "pct", "replay"):
         return f"strategy {cfg['strategy']} does not explore everything"
     if cfg.get("max_executions") is not None and result.stats.executions >= cfg["max_executions"]:
-        return f"--max-executions {cfg['max_executions']} stopped the exploration"
+        return _covered(result, f"--max-executions {cfg['max_executions']} stopped the "
+                                f"exploration")
     if cfg.get("max_seconds") is not None:
-        return f"--max-seconds {cfg['max_seconds']:g} stopped the exploration"
+        return _covered(result, f"--max-seconds {cfg['max_seconds']:g} stopped the exploration")
     return "the exploration stopped early"
+
+
+def _covered(result: Result, why: str) -> str:
+    """``why``, plus what a parallel run left unexplored (``bounds["covered"]``)."""
+    cov = result.bounds.get("covered")
+    if not cov or "pending_items" not in cov:
+        return why
+    text = f"{why}; {cov['pending_items']:,} subtrees not explored"
+    if cov.get("estimated_total"):
+        text += f" (of an estimated {cov['estimated_total']:,} executions in all)"
+    return text
 
 
 def replay_command(scenario: str, schedule: str, memory_model: str | None = None,

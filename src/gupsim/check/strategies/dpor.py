@@ -636,6 +636,7 @@ class GraphRun:
 
 
 def explore(factory, config, progress=None, observe=None):
+    """Explore every graph from the empty one (the ``dpor`` strategy)."""
     if config.memory_model in WEAK:
         probe = Execution(factory, None, start=False)
         if probe.step_invariants:
@@ -644,23 +645,72 @@ def explore(factory, config, progress=None, observe=None):
                                 "(when='end') or as Asserts in the threads")
     stats = Stats()
     t0 = time.perf_counter()
-    stack = [("records", [], {}, -1)]
-    found = None
     seen = set() if config.count_classes else None
+    deadline = None if config.max_seconds is None else t0 + config.max_seconds
+    stack = [ROOT_ITEM]
+    found = run_items(factory, config, stack, stats, deadline=deadline,
+                      max_executions=config.max_executions, progress=progress,
+                      observe=observe, seen=seen, t0=t0)
+    stats.exhausted = not stack and (found is None or not config.stop_on_first)
+    stats.seconds = time.perf_counter() - t0
+    if seen is not None:
+        stats.classes = len(seen)
+    if config.memory_model in WEAK:
+        from .weakresult import weak_result
+        return weak_result(config, stats, found and found[1:],
+                           axiomatic_model(config.memory_model))
+    return build_result(factory, config, stats, found and found[1:], None)
+
+
+ROOT_ITEM = ("records", [], {}, -1)
+"""The work item of the empty graph: the root of the exploration tree."""
+
+
+def run_items(factory, config, stack, stats, *, deadline=None, max_executions=None,
+              progress=None, observe=None, seen=None, t0=None, keys=None, ledger=None):
+    """Pop and run work items from ``stack`` (last first) until it is empty, a
+    budget is spent (``deadline``: a ``perf_counter`` time; ``max_executions``:
+    a total for ``stats.executions``) or, with ``stop_on_first``, a violation.
+
+    Each item's children (the choices it left open) are pushed on ``stack``;
+    what is left there when a budget stops is independent work. Returns
+    ``(key, execution, schedule)`` of the first violation or None. With
+    ``keys`` (a list parallel to ``stack``) every item carries its place in the
+    sequential order: a child of ``key`` pushed j-th of k gets ``key + (k-1-j,)``,
+    so sorted keys are the order one worker explores in. ``ledger`` (with
+    ``keys``) maps the keys of the initial items to ``[executions, blocked,
+    events]`` lists that receive the counts of each one's subtree.
+    """
+    t0 = time.perf_counter() if t0 is None else t0
+    found = None
+    owner = None
     while stack:
-        if config.max_executions is not None and stats.executions >= config.max_executions:
+        if max_executions is not None and stats.executions >= max_executions:
             break
-        if config.max_seconds is not None and time.perf_counter() - t0 > config.max_seconds:
+        if deadline is not None and time.perf_counter() > deadline:
             break
         item = stack.pop()
+        key = keys.pop() if keys is not None else None
+        if ledger is not None and key in ledger:
+            owner = ledger[key]
+        before = len(stack)
         run = GraphRun(factory, item, stack, stats, config.memory_model)
         run.extend()
+        if keys is not None:
+            k = len(stack) - before
+            keys.extend(key + (k - 1 - j,) for j in range(k))
         outcome = run.outcome()
         stats.events += len(run.g.ev)
+        if owner is not None:
+            owner[2] += len(run.g.ev)
         if outcome == "blocked":
             stats.blocked += 1
+            if owner is not None:
+                owner[1] += 1
             continue
         stats.executions += 1
+        if owner is not None:
+            owner[0] += 1
         violation = run.ex.violation
         if run.model is not None:
             eg = to_execgraph(run.g, run.init, run.names)
@@ -673,7 +723,7 @@ def explore(factory, config, progress=None, observe=None):
                 observe(Outcome(run.ex.results, run.final_memory(), access_signature(run.g),
                                 violation, judged.flags, eg))
             if violation is not None and found is None:
-                found = (eg, violation)
+                found = (key, eg, violation)
                 if config.stop_on_first:
                     break
             continue
@@ -683,7 +733,7 @@ def explore(factory, config, progress=None, observe=None):
             if walked.violation is not None:
                 outcome, violation = "violation", walked.violation
         if seen is not None:
-            sig = hash(access_signature(run.g))
+            sig = class_digest(access_signature(run.g))
             if sig in seen:
                 stats.duplicates += 1
             seen.add(sig)
@@ -691,18 +741,17 @@ def explore(factory, config, progress=None, observe=None):
             observe(Outcome(run.ex.results, run.final_memory(), access_signature(run.g),
                             violation))
         if outcome == "violation" and found is None:
-            found = (run.ex, run.schedule())
+            found = (key, run.ex, run.schedule())
             if config.stop_on_first:
                 break
         if progress is not None and stats.executions % 512 == 0:
             stats.seconds = time.perf_counter() - t0
             progress(stats)
-    else:
-        stats.exhausted = True
-    stats.seconds = time.perf_counter() - t0
-    if seen is not None:
-        stats.classes = len(seen)
-    if config.memory_model in WEAK:
-        from .weakresult import weak_result
-        return weak_result(config, stats, found, axiomatic_model(config.memory_model))
-    return build_result(factory, config, stats, found, None)
+    return found
+
+
+def class_digest(signature) -> bytes:
+    """A process-independent digest of an access signature (``hash`` of a
+    string differs between processes)."""
+    import hashlib
+    return hashlib.blake2b(repr(signature).encode(), digest_size=12).digest()

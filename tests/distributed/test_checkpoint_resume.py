@@ -1,0 +1,141 @@
+"""Checkpoints: a run stopped anywhere and resumed ends as if never stopped.
+
+The subprocess tests run the real command line: kill -9 at random moments
+(then resume, several times over), and SIGINT (a last checkpoint, the
+partial result, exit 0)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from gupsim import CheckConfig, check
+from gupsim.distributed import InlineBackend, checkpoint as ckpt
+from gupsim.distributed.coordinator import Coordinator
+from gupsim.errors import UsageError
+from gupsim.programs.dpor_bench import BENCHMARKS
+from test_parallel_equivalence import counters
+
+GUPSIM = [sys.executable, "-m", "gupsim"]
+
+
+def _totals(res):
+    return (res.verdict, res.stats.executions, res.stats.blocked, res.stats.events,
+            res.schedule)
+
+
+@pytest.mark.parametrize(("make", "model"), [
+    (lambda: (lambda: BENCHMARKS["lastzero"].build(6)), "sc"),
+    (lambda: (lambda: BENCHMARKS["lastzero"].build(6)), "tso"),
+    (lambda: counters(3, 2), "sc"),
+])
+def test_a_checkpoint_taken_after_any_task_resumes_to_the_same_totals(tmp_path, make, model):
+    factory = make()
+    config = CheckConfig(strategy="dpor", memory_model=model)
+    whole = _totals(check(factory, config))
+    for stop_after in (1, 3, 7, 20):
+        coord = Coordinator(factory, config, InlineBackend(factory, config),
+                            slice_seconds=1e-4)
+        merged = [0]
+        orig = coord._merge
+
+        def merge(handle, res, coord=coord, orig=orig):
+            orig(handle, res)
+            merged[0] += 1
+            if merged[0] == stop_after:
+                coord.stop_reason = "test"
+        coord._merge = merge
+        coord.run()
+        path = tmp_path / f"c{stop_after}.json"
+        ckpt.save(path, coord.state())
+        again = Coordinator(factory, config, InlineBackend(factory, config))
+        again.restore(ckpt.load(path))
+        assert _totals(again.run()) == whole, stop_after
+
+
+def test_encode_round_trips_tuples_and_keys():
+    value = {("x", 1): [(1, 2, "R", -1, 0)], "y": (0, 3), 4: {b"\x01"}}
+    assert ckpt.decode(json.loads(json.dumps(ckpt.encode(value)))) == value
+
+
+@pytest.mark.parametrize("text", ["", "{", "[]", '{"format": "other"}',
+                                  '{"format": "gupsim-checkpoint", "version": 99}'])
+def test_bad_checkpoints_are_usage_errors(tmp_path, text):
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    with pytest.raises(UsageError, match="bad.json"):
+        ckpt.load(path)
+
+
+def _cmd(*args):
+    return GUPSIM + list(args)
+
+
+def _result(out: str) -> tuple:
+    d = json.loads(out)
+    st = d["stats"]
+    return d["verdict"], st["executions"], st["blocked"], st["events"], d["schedule"]
+
+
+def _wait_for(path, limit=60.0):
+    """Until the run has started (its first checkpoint is written)."""
+    t0 = time.monotonic()
+    while not os.path.exists(path):
+        assert time.monotonic() - t0 < limit, "no checkpoint written"
+        time.sleep(0.05)
+
+
+CHECK = ["check", "bench/lastzero", "--param", "n=10", "--json"]
+
+
+@pytest.mark.slow
+def test_kill_9_at_random_moments_then_resume_gives_identical_totals(tmp_path):
+    whole = _result(subprocess.run(_cmd(*CHECK), capture_output=True, text=True,
+                                   check=False).stdout)
+    path = str(tmp_path / "run.json")
+    rng = random.Random(7)
+    proc = subprocess.Popen(_cmd(*CHECK, "--workers", "2", "--checkpoint", path,
+                                 "--checkpoint-every", "0.1"), stdout=subprocess.PIPE)
+    _wait_for(path)
+    kills = 0
+    for _ in range(4):
+        time.sleep(rng.uniform(0.3, 1.5))
+        if proc.poll() is not None:
+            break
+        proc.kill()                    # SIGKILL: no handler runs
+        proc.wait()
+        kills += 1
+        assert os.path.exists(path)
+        proc = subprocess.Popen(_cmd("resume", path, "--workers", "2", "--json",
+                                     "--checkpoint-every", "0.1"), stdout=subprocess.PIPE)
+    out, _ = proc.communicate(timeout=300)
+    assert kills >= 2
+    assert _result(out.decode()) == whole
+
+
+@pytest.mark.slow
+def test_sigint_writes_a_checkpoint_and_exits_cleanly_with_the_partial_result(tmp_path):
+    whole = _result(subprocess.run(_cmd(*CHECK), capture_output=True, text=True,
+                                   check=False).stdout)
+    path = str(tmp_path / "run.json")
+    proc = subprocess.Popen(_cmd(*CHECK, "--workers", "2", "--checkpoint", path),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _wait_for(path)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    part = json.loads(out)
+    assert part["verdict"] == "incomplete"
+    assert part["bounds"]["stopped_by"] == "interrupted by SIGINT"
+    assert 0 < part["stats"]["executions"] < whole[1]
+    done = subprocess.run(_cmd("resume", path, "--json"), capture_output=True, text=True,
+                          check=False)
+    assert _result(done.stdout) == whole

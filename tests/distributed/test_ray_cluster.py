@@ -1,0 +1,96 @@
+"""The same work items on a real Ray cluster: a head and two worker nodes on
+loopback, started for this module and torn down after it."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from gupsim import CheckConfig, check
+
+ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'gupsim[ray]')")
+pytestmark = pytest.mark.slow
+
+RAY = str(Path(sys.executable).with_name("ray"))
+ENV = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """ADDRESS of a head (no CPUs of its own) and two 1-CPU worker nodes; each
+    ``ray start --block`` takes its node down when terminated."""
+    port = _free_port()
+    address = f"127.0.0.1:{port}"
+    common = ["--block", "--node-ip-address=127.0.0.1", "--disable-usage-stats"]
+    log = tmp_path_factory.mktemp("ray")
+    procs = [subprocess.Popen([RAY, "start", "--head", f"--port={port}", "--num-cpus=0",
+                               "--include-dashboard=false",
+                               f"--temp-dir={log / 'tmp'}"] + common,
+                              env=ENV, stdout=open(log / "head.log", "w"),
+                              stderr=subprocess.STDOUT)]
+    try:
+        _wait_port(port)
+        for i in range(2):
+            procs.append(subprocess.Popen([RAY, "start", f"--address={address}",
+                                           "--num-cpus=1"] + common, env=ENV,
+                                          stdout=open(log / f"worker{i}.log", "w"),
+                                          stderr=subprocess.STDOUT))
+        yield address
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def _wait_port(port, limit=60.0):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise AssertionError("the Ray head did not come up")
+
+
+def _cli(*args):
+    out = subprocess.run([sys.executable, "-m", "gupsim", *args, "--json"], env=ENV,
+                         capture_output=True, text=True, timeout=300, check=False)
+    d = json.loads(out.stdout)
+    return d["verdict"], d["stats"]["executions"], d["stats"]["events"], d["schedule"]
+
+
+@pytest.mark.parametrize("args", [
+    ("check", "bench/lastzero", "--param", "n=8"),
+    ("check", "gup-vs-thp-split", "--design", "arm-rfc-2013", "--arch", "arm64"),
+])
+def test_a_cluster_run_gives_the_local_verdict_totals_and_counterexample(cluster, args):
+    assert _cli(*args, "--ray", cluster, "--workers", "2") == _cli(*args)
+
+
+def test_a_closure_factory_travels_by_value(cluster):
+    from gupsim.distributed import explore
+    from test_parallel_equivalence import counters
+    config = CheckConfig(strategy="dpor")
+    one = check(counters(3, 2), config)
+    res = explore(counters(3, 2), config, ray=cluster, workers=2)
+    assert (res.verdict, res.stats.executions, res.schedule) == \
+        (one.verdict, one.stats.executions, one.schedule)
