@@ -79,8 +79,8 @@ class Name(click.ParamType):
 
 
 def _memory_models() -> tuple[str, ...]:
-    from .check.memory import MODELS
-    return tuple(MODELS)
+    from .check.memory import ALL_MODELS
+    return tuple(ALL_MODELS)
 
 
 def _default_strategy() -> str:
@@ -432,7 +432,11 @@ def replay(scenario, schedule, params, arch, design, cpus, memory_model, as_json
     sc = get_scenario(scenario)
     values = scenario_values(sc, params, arch, design, cpus)
     memory_model = resolve_model(sc, values, memory_model)
-    decode(schedule)     # a malformed schedule is a usage error before anything runs
+    if schedule.startswith("g1:"):     # a weak-memory execution graph
+        from .check.strategies.weakresult import decode_graph_schedule
+        decode_graph_schedule(schedule)
+    else:
+        decode(schedule)     # a malformed schedule is a usage error before anything runs
     try:
         result = run_replay(sc.factory(**values), schedule, memory_model)
     except NondeterminismError as err:

@@ -46,8 +46,10 @@ def check(factory: Callable[[], Program], config: CheckConfig | None = None,
     every complete execution (to collect litmus outcomes, for instance).
     """
     config = config or CheckConfig()
-    if config.strategy == "enum" or (config.strategy == "replay" and config.schedule
-                                     and config.schedule.startswith("g1:")):
+    if config.strategy == "replay" and config.schedule and config.schedule.startswith("g1:"):
+        from .strategies.weakresult import replay_graph
+        return replay_graph(factory, config)
+    if config.strategy == "enum":
         from .strategies.enum import explore as enumerate_all
         return enumerate_all(factory, config, progress, observe)
     if config.strategy == "dpor":
