@@ -144,7 +144,7 @@ def test_list_all_kinds():
 def test_list_strategies_only():
     result = run("list", "strategies")
     assert [line.split()[0] for line in result.stdout.splitlines()] == [
-        "dpor", "dfs", "random", "pct", "replay"]
+        "dpor", "dfs", "random", "pct", "replay", "enum"]
 
 
 def test_bench_json_rows():
