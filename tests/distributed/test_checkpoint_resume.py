@@ -122,13 +122,14 @@ def test_kill_9_at_random_moments_then_resume_gives_identical_totals(tmp_path):
 
 @pytest.mark.slow
 def test_sigint_writes_a_checkpoint_and_exits_cleanly_with_the_partial_result(tmp_path):
-    whole = _result(subprocess.run(_cmd(*CHECK), capture_output=True, text=True,
+    big = [w.replace("n=10", "n=12") for w in CHECK]        # ~5 s: still running at ^C
+    whole = _result(subprocess.run(_cmd(*big), capture_output=True, text=True,
                                    check=False).stdout)
     path = str(tmp_path / "run.json")
-    proc = subprocess.Popen(_cmd(*CHECK, "--workers", "2", "--checkpoint", path),
+    proc = subprocess.Popen(_cmd(*big, "--workers", "2", "--checkpoint", path),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _wait_for(path)
-    time.sleep(1.0)
+    time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
