@@ -450,7 +450,8 @@ class GraphRun:
             s = rec[0]
             if rmw is not None:
                 pos = 0 if rf == INIT else g.co[cell].index(rf) + 1
-                if rec[4] & CHOOSE and not self._rmw_pos_ok(tid, cell, pos):
+                if rec[4] & CHOOSE and self.model is None and \
+                        not self._rmw_pos_ok(tid, cell, pos):
                     self.dead = True           # the reader could not read it here
                     return
             elif rec[4] & CHOOSE:

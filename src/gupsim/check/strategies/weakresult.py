@@ -163,6 +163,9 @@ def replay_graph(factory, config) -> Result:
             found.append(outcome)
             raise Found
     from . import dpor
+    from ..memory import WEAK
+    if config.memory_model not in WEAK:      # sc, tso: the enumerator names its graphs
+        return enumerate_all(factory, config)
     try:
         dpor.explore(factory, config.with_(strategy="dpor", stop_on_first=False),
                      observe=observe)
