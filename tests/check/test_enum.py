@@ -60,10 +60,11 @@ def test_enum_sc_matches_oracle(prog):
 @pytest.mark.slow
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(PROGRAMS_TSO)
-def test_enum_tso_matches_dpor_and_dfs(prog):
+def test_enum_tso_matches_dpor(prog):
+    """(dpor under TSO is itself checked against dfs in test_dpor.py; dfs is
+    left out here: under TSO it can take minutes on three threads.)"""
     n, outcomes = run(prog, "enum", "tso", fenced_thread)
     assert (n, outcomes) == run(prog, "dpor", "tso", fenced_thread)
-    assert outcomes == run(prog, "dfs", "tso", fenced_thread)[1]
 
 
 @pytest.mark.parametrize(("name", "n"), [
