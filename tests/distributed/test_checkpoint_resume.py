@@ -93,20 +93,43 @@ def _wait_for(path, limit=60.0):
 
 
 CHECK = ["check", "bench/lastzero", "--param", "n=10", "--json"]
+KILLED = ["check", "bench/lastzero", "--param", "n=12", "--json"]    # ~3 s on 2 workers
+
+
+def _stamp(path):
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def _wait_for_new_checkpoint(path, before, proc, limit=120.0):
+    """Until the running process has written a checkpoint since `before`
+    (so each kill lands after real progress was saved); False if it ended."""
+    t0 = time.monotonic()
+    while _stamp(path) == before:
+        if proc.poll() is not None:
+            return False
+        assert time.monotonic() - t0 < limit, "no checkpoint written"
+        time.sleep(0.02)
+    return True
 
 
 @pytest.mark.slow
 def test_kill_9_at_random_moments_then_resume_gives_identical_totals(tmp_path):
-    whole = _result(subprocess.run(_cmd(*CHECK), capture_output=True, text=True,
-                                   check=False).stdout)
+    whole = _result(subprocess.run(_cmd(*KILLED), capture_output=True, text=True,
+                                   check=False, stdin=subprocess.DEVNULL).stdout)
     path = str(tmp_path / "run.json")
     rng = random.Random(7)
-    proc = subprocess.Popen(_cmd(*CHECK, "--workers", "2", "--checkpoint", path,
-                                 "--checkpoint-every", "0.1"), stdout=subprocess.PIPE)
-    _wait_for(path)
+    proc = subprocess.Popen(_cmd(*KILLED, "--workers", "2", "--checkpoint", path,
+                                 "--checkpoint-every", "0.1"),
+                            stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
     kills = 0
-    for _ in range(4):
-        time.sleep(rng.uniform(0.3, 1.5))
+    for _ in range(3):
+        if not _wait_for_new_checkpoint(path, _stamp(path), proc):
+            break
+        time.sleep(rng.uniform(0.05, 0.4))     # a random moment after a save
         if proc.poll() is not None:
             break
         proc.kill()                    # SIGKILL: no handler runs
@@ -114,9 +137,10 @@ def test_kill_9_at_random_moments_then_resume_gives_identical_totals(tmp_path):
         kills += 1
         assert os.path.exists(path)
         proc = subprocess.Popen(_cmd("resume", path, "--workers", "2", "--json",
-                                     "--checkpoint-every", "0.1"), stdout=subprocess.PIPE)
+                                     "--checkpoint-every", "0.1"),
+                                stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
     out, _ = proc.communicate(timeout=300)
-    assert kills >= 2
+    assert kills >= 2, "the run ended before it could be killed twice"
     assert _result(out.decode()) == whole
 
 

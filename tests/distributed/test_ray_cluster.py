@@ -20,6 +20,9 @@ pytestmark = pytest.mark.slow
 
 RAY = str(Path(sys.executable).with_name("ray"))
 ENV = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
+# Ray's daemons must not inherit the test run's stdin (CI may have none) nor
+# its process group (their teardown must not signal pytest or make).
+DETACHED = {"stdin": subprocess.DEVNULL, "start_new_session": True}
 
 
 def _free_port() -> int:
@@ -40,14 +43,14 @@ def cluster(tmp_path_factory):
                                "--include-dashboard=false",
                                f"--temp-dir={log / 'tmp'}"] + common,
                               env=ENV, stdout=open(log / "head.log", "w"),
-                              stderr=subprocess.STDOUT)]
+                              stderr=subprocess.STDOUT, **DETACHED)]
     try:
         _wait_port(port)
         for i in range(2):
             procs.append(subprocess.Popen([RAY, "start", f"--address={address}",
                                            "--num-cpus=1"] + common, env=ENV,
                                           stdout=open(log / f"worker{i}.log", "w"),
-                                          stderr=subprocess.STDOUT))
+                                          stderr=subprocess.STDOUT, **DETACHED))
         yield address
     finally:
         if ray.is_initialized():
@@ -73,7 +76,8 @@ def _wait_port(port, limit=60.0):
 
 def _cli(*args):
     out = subprocess.run([sys.executable, "-m", "gupsim", *args, "--json"], env=ENV,
-                         capture_output=True, text=True, timeout=300, check=False)
+                         capture_output=True, text=True, timeout=int(os.environ.get("GUPSIM_RAY_TIMEOUT", "120")), check=False,
+                         **DETACHED)
     d = json.loads(out.stdout)
     return d["verdict"], d["stats"]["executions"], d["stats"]["events"], d["schedule"]
 
