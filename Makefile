@@ -20,7 +20,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 # bugs the thread predicted", so only 2 (bad input) and 3 (internal) fail.
 demo: $(STAMP)
 	mkdir -p out
-	$(BIN)/gupsim matrix --html out/matrix.html --plot out/matrix.png || test $$? -eq 1
+	$(BIN)/gupsim matrix --workers 2 --html out/matrix.html --plot out/matrix.png || test $$? -eq 1
 	$(BIN)/gupsim matrix --designs readers-counter-2013 --arches arm64 --memory-models sc,tso || test $$? -eq 1
 	$(BIN)/gupsim ablate gup-vs-thp-split --design readers-counter-2013 --arch arm64
 	$(BIN)/gupsim explain gup-vs-thp-split --param design=arm-rfc-2013 --param arch=arm64 || test $$? -eq 1

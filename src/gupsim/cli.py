@@ -329,7 +329,8 @@ def _listing(kind: str) -> list[tuple]:
         return rows
     if kind == "arches":
         from .kernel import ARCHES
-        return [(name, _first_line(a.doc, 90)) for name, a in ARCHES.items()]
+        return [(name, f"{_first_line(a.doc, 90)}; memory model {a.memory_model}")
+                for name, a in ARCHES.items()]
     if kind == "strategies":
         from .check.config import STRATEGIES
         return [(s, STRATEGY_DOCS.get(s, "")) for s in STRATEGIES]
@@ -616,8 +617,8 @@ def _csv(option: str, value: str | None, known) -> list[str] | None:
                    "gup-vs-reclaim, futex-thp-tail; any kernel scenario taking an arch "
                    "and a design, see `gupsim list scenarios`).")
 @click.option("--memory-models", metavar="M1,M2",
-              help="default (the arch's model where the checker has it, else sc), sc, tso; "
-                   "several run each cell under each.")
+              help="default (the arch's own: tso, armv8, armv7, power), sc, tso, lkmm, "
+                   "armv8, armv7, power; several run each cell under each.")
 @click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), default=60.0,
               show_default=True, help="Safety-net budget per cell (hit: incomplete).")
 @_workers_option
@@ -631,14 +632,14 @@ def matrix(designs, arches, scenarios, memory_models, max_seconds, workers, as_j
     """Designs x arches x hazards: one exhaustive dpor check per cell.
 
     Exit 1 when any cell is a violation or livelock, 0 otherwise."""
-    from .check.memory import MODELS
+    from .check.memory import ALL_MODELS
     from .kernel import ARCHES, DESIGNS
     from .matrix import known_hazards, run_matrix
     from .report.matrix import matrix_table
     load_scenarios()
     cells = run_matrix(_csv("--designs", designs, DESIGNS), _csv("--arches", arches, ARCHES),
                        _csv("--scenarios", scenarios, known_hazards()),
-                       _csv("--memory-models", memory_models, ("default",) + tuple(MODELS)),
+                       _csv("--memory-models", memory_models, ("default",) + tuple(ALL_MODELS)),
                        budget=max_seconds, workers=_workers(workers))
     rows = [c.to_json() for c in cells]
     if plot_path:
@@ -672,7 +673,7 @@ def ablate(scenario, design, arch, memory_models, max_seconds, workers, as_json,
     """Take each protection of DESIGN away in turn: which ones are necessary?
 
     Exit 1 when the full design itself is not safe, 0 otherwise."""
-    from .check.memory import MODELS
+    from .check.memory import ALL_MODELS
     from .kernel import ARCHES, get_design
     from .matrix import ablate as run_ablate
     from .report.matrix import ablation_table
@@ -680,7 +681,7 @@ def ablate(scenario, design, arch, memory_models, max_seconds, workers, as_json,
     get_design(design)
     if arch is not None and arch not in ARCHES:
         raise UnknownName("arch", arch, ARCHES)
-    rows = run_ablate(scenario, design, arch, _csv("--memory-models", memory_models, MODELS),
+    rows = run_ablate(scenario, design, arch, _csv("--memory-models", memory_models, ALL_MODELS),
                       budget=max_seconds, workers=_workers(workers))
     data = [r.to_json() for r in rows]
     if plot_path:
@@ -739,9 +740,13 @@ def explain_text(cx, short_name: str | None) -> str:
     fewest = ("the fewest preemptions" if cx.preemptions >= 0 else "dpor's first find")
     head = (f"{cx.scenario} " + " ".join(f"{k}={v}" for k, v in sorted(cx.params.items()))
             + f" (memory model {cx.memory_model}): {res.violation.headline()}")
-    lines = [head, f"  {threads_line(res.trace)}; {len(res.trace)} steps, "
-             f"{cx.preemptions if cx.preemptions >= 0 else '?'} preemption"
-             f"{'' if cx.preemptions == 1 else 's'} ({fewest})", ""]
+    if res.schedule and res.schedule.startswith("g1:"):
+        how = (f"one execution graph {cx.memory_model} allows (dpor's first find; steps in "
+               f"an order extending program order and reads-from)")
+    else:
+        how = (f"{cx.preemptions if cx.preemptions >= 0 else '?'} preemption"
+               f"{'' if cx.preemptions == 1 else 's'} ({fewest})")
+    lines = [head, f"  {threads_line(res.trace)}; {len(res.trace)} steps, {how}", ""]
     lines += story_lines(res.trace, res.violation, name=short_name)
     lines += ["", "replay: " + replay_command(cx.scenario, res.schedule, cx.memory_model,
                                               cx.params)]

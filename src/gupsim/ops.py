@@ -293,16 +293,19 @@ class Await(Op):
     """Block until ``predicate(*values of cells)`` holds; returns the values.
 
     ``Await(("readers",), lambda n: n == 0, "readers == 0")``. A thread blocked
-    here for ever is a deadlock (reported, with the label).
+    here for ever is a deadlock (reported, with the label). ``order`` is that
+    of the reads (``"once"``: a READ_ONCE loop; ``"acquire"``: an
+    ``smp_cond_load_acquire()``); it matters only under weak memory models.
     """
 
-    __slots__ = ("cells", "predicate", "label")
+    __slots__ = ("cells", "predicate", "label", "order")
     code = 5
 
     def __init__(self, cells: str | tuple[str, ...], predicate: Callable[..., bool],
-                 label: str = ""):
+                 label: str = "", order: str = "once"):
+        _check("order", order, ("once", "acquire"))
         self.cells = (cells,) if isinstance(cells, str) else tuple(cells)
-        self.predicate, self.label = predicate, label
+        self.predicate, self.label, self.order = predicate, label, order
 
     def describe(self) -> str:
         return f"await {self.label or ', '.join(self.cells)}"

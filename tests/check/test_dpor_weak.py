@@ -85,3 +85,37 @@ def test_dpor_finds_every_po_rf_acyclic_execution_of_a_weak_model(as_weak, prog)
     n2, _, outcomes2, _ = acyclic_executions(prog, "enum")
     assert (n, cyclic) == (n2, 0)
     assert outcomes == outcomes2
+
+
+# -- the look for pending IPIs is no fence ---------------------------------------------
+
+def _mp_program():
+    """Message passing with no barriers, in a program that takes interrupts:
+    a CPU's look for IPIs between two accesses must not order them."""
+    from gupsim import Invariant, Load, Store
+
+    def writer():
+        yield Store("data", 1)
+        yield Store("flag", 1)
+
+    def reader():
+        f = yield Load("flag")
+        d = yield Load("data")
+        yield Store("obs", (f, d))
+
+    def stale(mem, results):
+        if mem["obs"] == (1, 0):
+            return "saw the flag but not the data"
+    return Program([ThreadSpec("writer", writer(), cpu=0), ThreadSpec("reader", reader(), cpu=1)],
+                   {"data": 0, "flag": 0, "obs": None},
+                   invariants=[Invariant("mp", stale, "end")])
+
+
+@pytest.mark.parametrize("model", ["lkmm", "armv8", "armv7", "power"])
+def test_ipi_looks_do_not_order_the_accesses_around_them(model):
+    found = {}
+    for strategy in ("dpor", "enum"):
+        res = check(_mp_program, CheckConfig(strategy=strategy, memory_model=model,
+                                             stop_on_first=False))
+        found[strategy] = (res.verdict, res.stats.executions)
+    assert found["dpor"] == found["enum"] == ("violation", 4)

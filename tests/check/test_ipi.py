@@ -96,3 +96,49 @@ def test_trace_shows_irq_state(make_program):
     handler_steps = [ev for ev in result.trace if ev.get("in_irq")]
     assert handler_steps and all(ev["irqs"] is False for ev in handler_steps)
     assert all(ev["cpu"] == 0 for ev in handler_steps)
+
+
+# -- the handshake under weak memory models -------------------------------------------
+# The target writes ``data`` and then takes the IPI; its handler reads ``data``
+# and publishes what it saw. A sender that waited for the ack and then sees
+# the handler's ``saw == 1`` must see ``data == 1`` too: the ack is a release
+# store and the wait reads it with acquire, as a synchronous cross-CPU call
+# orders everything the target did before it. Without the wait it is the
+# message-passing shape, which every weak model allows.
+
+MP_MEMORY = {"data": 0, "saw": 0, "obs_saw": -1, "obs_data": -1}
+
+
+def mp_handler(cpu):
+    saw = yield Load("data")
+    yield Store("saw", saw)
+
+
+def mp_target():
+    yield Store("data", 1)
+
+
+def mp_sender(wait: bool):
+    yield SendIpi([0], mp_handler, wait=wait, name="call")
+    yield Store("obs_saw", (yield Load("saw")))
+    yield Store("obs_data", (yield Load("data")))
+
+
+def saw_the_data(mem, results):
+    if mem["obs_saw"] == 1 and mem["obs_data"] == 0:
+        return "the sender saw the handler's result but not the data it read"
+
+
+def mp_program(make_program, wait):
+    return make_program(mp_target(), mp_sender(wait), memory=MP_MEMORY, cpus=[0, 1],
+                        invariants=[Invariant("ack-orders", saw_the_data, "end")])
+
+
+@pytest.mark.parametrize("model", ["lkmm", "armv8", "armv7", "power"])
+def test_a_waited_ipi_orders_the_targets_earlier_accesses(model, make_program):
+    waited_run = check(lambda: mp_program(make_program, True),
+                       CheckConfig(strategy="dpor", memory_model=model))
+    assert waited_run.verdict == "safe" and waited_run.stats.executions > 1
+    unwaited = check(lambda: mp_program(make_program, False),
+                     CheckConfig(strategy="dpor", memory_model=model))
+    assert unwaited.violation is not None and unwaited.violation.name == "ack-orders"

@@ -23,17 +23,26 @@ def test_matrix_json_cells_have_the_documented_keys():
     got = {(c["design"], c["arch"]): (c["verdict"], c["invariant"], c["memory_model"])
            for c in cells}
     assert got == {("arm-rfc-2013", "x86-64"): ("n/a", None, "tso"),
-                   ("arm-rfc-2013", "arm64"): ("violation", "ref-across-split", "sc"),
+                   ("arm-rfc-2013", "arm64"): ("violation", "ref-across-split", "armv8"),
                    ("generic-rcu-2014", "x86-64"): ("safe", None, "tso"),
-                   ("generic-rcu-2014", "arm64"): ("safe", None, "sc")}
+                   ("generic-rcu-2014", "arm64"): ("safe", None, "armv8")}
 
 
-def test_matrix_table_is_readable_and_states_the_weak_model_gap():
+def test_matrix_table_is_readable_and_names_each_archs_model():
     r = run("matrix", "--designs", "weak-default,generic-rcu-2014", "--arches", "arm64",
             "--scenarios", "futex-thp-tail")
     assert r.exit_code == 1
     assert "livelock" in r.stdout and "safe" in r.stdout
-    assert "arm64: sc (weak model pending)" in r.stdout
+    assert "memory model: arm64: armv8" in r.stdout
+    assert "pending" not in r.stdout
+
+
+def test_matrix_runs_any_arch_under_lkmm():
+    r = run("matrix", "--designs", "arm-rfc-2013", "--arches", "arm64,powerpc",
+            "--scenarios", "gup-vs-thp-split", "--memory-models", "lkmm,armv8")
+    assert r.exit_code == 1, r.output
+    assert "memory model: arm64: armv8, lkmm; powerpc: armv8, lkmm" in r.stdout
+    assert r.stdout.count("ref-across-split") == 2
 
 
 def test_matrix_all_safe_exits_zero():

@@ -213,8 +213,14 @@ class Context:
         if op.wait and waits:
             cells = tuple(c for c, _ in waits)
             need = tuple(s for _, s in waits)
+            # MODEL: the sender waits for each ack with acquire reads, and the
+            # handler acks with a release store (below): everything the target
+            # did before the ack, interrupted code included, is visible to the
+            # sender after the wait, as a synchronous cross-CPU call guarantees.
+            # Pairs with: the release store in _irq.
             yield Await(cells, lambda *done: all(d >= n for d, n in zip(done, need)),
-                        f"{op.name} acked by " + ",".join(c.split(".")[0] for c in cells))
+                        f"{op.name} acked by " + ",".join(c.split(".")[0] for c in cells),
+                        order="acquire")
 
     def take_irqs(self, sent: int) -> None:
         """Run the handlers of requests ``handled+1 .. sent`` now (IRQs off).
@@ -239,7 +245,7 @@ class Context:
     def _irq(self, sender: int, handler, name: str, seq: int) -> Generator:
         yield Note(f"IRQ: {name} from cpu{sender}")
         yield from handler(self.cpu)
-        yield Store(done_cell(self.cpu), seq)
+        yield Store(done_cell(self.cpu), seq, order="release")   # Pairs with: the wait above
 
     # -- spinning ---------------------------------------------------------------
     def record_read(self, cell: str, wid: Any, value: Any) -> None:

@@ -47,6 +47,8 @@ class Event:
     tags: frozenset = frozenset()
     rmw_op: bool = False     # part of an atomic read-modify-write instruction
     label: str = ""          # for humans: the op, as the thread wrote it
+    origin: Any = field(default=None, compare=False, repr=False)
+    """For a trace only: where the event came from (``weakgraph.Origin``)."""
 
     @property
     def is_init(self) -> bool:

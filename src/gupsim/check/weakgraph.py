@@ -21,6 +21,7 @@ po-later write depends on the reads before it (``Branch``, ``data``,
 
 from __future__ import annotations
 
+from .context import short, source_of
 from .execgraph import INIT_TID, Event, ExecutionGraph
 from .graph import INIT, RMW_R, RMW_W
 
@@ -28,11 +29,44 @@ from .graph import INIT, RMW_R, RMW_W
 class Meta:
     """What a weak model needs of one dpor event besides its cell and value."""
 
-    __slots__ = ("tags", "rmw_op", "label", "addr", "data", "ctrl")
+    __slots__ = ("tags", "rmw_op", "label", "addr", "data", "ctrl", "origin")
 
-    def __init__(self, tags=frozenset(), rmw_op=False, label="", addr=(), data=(), ctrl=()):
+    def __init__(self, tags=frozenset(), rmw_op=False, label="", addr=(), data=(), ctrl=(),
+                 origin=None):
         self.tags, self.rmw_op, self.label = tags, rmw_op, label
         self.addr, self.data, self.ctrl = addr, data, ctrl
+        self.origin = origin
+        """For the trace only: ``Origin`` of the op that made the event."""
+
+
+class Origin:
+    """Where an event came from, for a reader of its trace: the thread's
+    source location, its IRQ state, and the op with the program's
+    ``describe`` (to name a value in the program's terms)."""
+
+    __slots__ = ("where", "stack", "cpu", "irqs", "in_irq", "op", "describe")
+
+    def __init__(self, ctx, op):
+        file, line, fn = source_of(ctx.frames[-1]) if ctx.frames else ("?", 0, "?")
+        self.where = (short(file), line, fn)
+        stack = []                       # function names, outermost first
+        for gen in ctx.frames:
+            while gen is not None and hasattr(gen, "gi_code"):
+                stack.append(gen.gi_code.co_name)
+                gen = getattr(gen, "gi_yieldfrom", None)
+        self.stack = stack
+        self.cpu, self.irqs, self.in_irq = ctx.cpu, ctx.irqs, 2 in ctx.kinds
+        self.op, self.describe = op, ctx.ex.program.describe
+
+    def fields(self, value) -> dict:
+        d = {"file": self.where[0], "line": self.where[1], "function": self.where[2],
+             "cpu": self.cpu, "irqs": self.irqs, "in_irq": self.in_irq,
+             "stack": self.stack}
+        if self.describe is not None and self.op is not None:
+            text = self.describe(self.op, value)
+            if text:
+                d["text"] = text
+        return d
 
 
 PLAIN = Meta()
@@ -67,7 +101,8 @@ def to_execgraph(g, init: dict, names, extra=None) -> ExecutionGraph:
             else:
                 e = g.ev[s]
                 kind, cell, value, m, fl = e.kind, e.cell, e.value, meta.get(s, PLAIN), e.flags
-            ev = Event(len(events), tid, i, kind, cell, value, m.tags, m.rmw_op, m.label)
+            ev = Event(len(events), tid, i, kind, cell, value, m.tags, m.rmw_op, m.label,
+                       m.origin)
             ids[s] = ev.id
             events.append(ev)
             flags.append(fl)
@@ -147,28 +182,37 @@ def op_meta(ctx, op, part: str, value=None, success=True) -> Meta:
         return tuple(sorted({regs[r] for r in getattr(op, field, ()) if r in regs}))
     ctrl = tuple(sorted(ctx.ctrl))
     code = op.code
+    origin = Origin(ctx, op)
     if code == 4:
-        return Meta(frozenset((LKMM_FENCE_TAG[op.kind],)), label=op.describe(), ctrl=ctrl)
+        return Meta(frozenset((LKMM_FENCE_TAG[op.kind],)), label=op.describe(), ctrl=ctrl,
+                    origin=origin)
     if code == 5:
-        return Meta(frozenset(("ONCE",)), label=op.describe(), ctrl=ctrl)
+        return Meta(access_tags(op.order), label=op.describe(), ctrl=ctrl, origin=origin)
     if code == 1:
         tags = access_tags(op.order)
         if op.order == "is_locked":
             tags = frozenset(("RL" if value else "RU",))
-        return Meta(tags, label=op.describe(), addr=deps("addr"), ctrl=ctrl)
+        return Meta(tags, label=op.describe(), addr=deps("addr"), ctrl=ctrl, origin=origin)
     if code == 2:
         return Meta(access_tags(op.order), label=op.describe(), addr=deps("addr"),
-                    data=deps("data"), ctrl=ctrl)
+                    data=deps("data"), ctrl=ctrl, origin=origin)
     lock = op.kind in ("lock", "trylock")
     if part == "R":
         tags = (frozenset(("LKR",)) if success else frozenset(("LF",))) if lock \
             else access_tags(op.order)
-        return Meta(tags, not lock, op.describe(), addr=deps("addr"), ctrl=ctrl)
+        return Meta(tags, not lock, op.describe(), addr=deps("addr"), ctrl=ctrl,
+                    origin=origin)
     tags = frozenset(("LKW",)) if lock else access_tags(op.order)
-    return Meta(tags, not lock, op.describe(), addr=deps("addr"), data=deps("data"), ctrl=ctrl)
+    return Meta(tags, not lock, op.describe(), addr=deps("addr"), data=deps("data"), ctrl=ctrl,
+                origin=origin)
 
 
 POLL_META = Meta(frozenset(("ACQUIRE",)), label="look for pending IPIs")
 # MODEL: taking an interrupt is a context synchronisation point: the handler's
 # accesses are ordered after the look that found the IPI (an acquire read of
 # the sender's fully ordered increment of cpuN.ipi_sent).
+POLL_NONE_META = Meta(frozenset(("ONCE",)), label="look for pending IPIs")
+# MODEL: a look that finds no new IPI orders nothing: hardware does not test
+# for a pending interrupt with a memory access, so it must not act as a fence
+# between the accesses around it (an acquire read is one on power and armv7,
+# whose acquire is a load and a barrier).

@@ -62,15 +62,13 @@ def matrix_table(cells: Sequence[Mapping[str, Any]], width: int = WIDTH) -> str:
 
 def matrix_footer(cells: Sequence[Mapping[str, Any]], hidden: int) -> list[str]:
     checked = [c for c in cells if c["verdict"] != "n/a"]
-    weak = sorted({c["arch"] for c in cells if c.get("weak_pending")})
-    models = {}
+    models: dict[str, set] = {}
     for c in cells:
-        if not c.get("weak_pending"):
-            models.setdefault(c["memory_model"], set()).add(c["arch"])
+        models.setdefault(c["arch"], set()).add(c["memory_model"])
     lines = [""]
-    if weak:
-        lines.append(f"memory model: {', '.join(weak)}: sc (weak model pending)" + "".join(
-            f"; {', '.join(sorted(a))}: {m}" for m, a in sorted(models.items())))
+    if models:
+        lines.append("memory model: " + "; ".join(
+            f"{arch}: {', '.join(sorted(m))}" for arch, m in sorted(models.items())))
     counts = {v: sum(1 for c in cells if c["verdict"] == v) for v in
               ("safe", "violation", "livelock", "incomplete", "n/a")}
     lines.append(f"{len(cells)} cells: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n)

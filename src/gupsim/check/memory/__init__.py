@@ -21,7 +21,7 @@ MODELS = {"sc": SequentialConsistency, "tso": TotalStoreOrder}
 
 # Axiomatic models, judged on execution graphs by a cat model (check.cat);
 # ``sc`` and ``tso`` have an axiomatic form too (check.axioms).
-WEAK = ("lkmm", "armv8", "power")
+WEAK = ("lkmm", "armv8", "armv7", "power")
 ALL_MODELS = (*MODELS, *WEAK)
 
 DESCRIPTIONS = {
@@ -31,6 +31,8 @@ DESCRIPTIONS = {
             "evaluated from the kernel's own files)",
     "armv8": "ARMv8 AArch64, multicopy-atomic (Pulte et al., POPL 2018), with the arm64 "
              "kernel's mapping of each primitive",
+    "armv7": "32-bit ARMv7, not multicopy-atomic (Alglave et al., TOPLAS 2014), with the "
+             "arm kernel's mapping of each primitive",
     "power": "IBM POWER, not multicopy-atomic (Alglave et al., TOPLAS 2014), with the "
              "powerpc kernel's mapping of each primitive",
 }

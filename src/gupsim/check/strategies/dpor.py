@@ -41,7 +41,7 @@ from ..graph import (AWAIT, CHOOSE, CLI, DRAINW, FAILED, IDLE, INIT, LAST, POLL,
 from ..result import Stats
 from ..memory import WEAK, axiomatic_model
 from ..runtime import Execution, stuck_violation
-from ..weakgraph import PLAIN, POLL_META, coherent_positions, coherent_reads, op_meta, to_execgraph
+from ..weakgraph import PLAIN, POLL_META, POLL_NONE_META, coherent_positions, coherent_reads, op_meta, to_execgraph
 
 
 class GraphRun:
@@ -275,7 +275,9 @@ class GraphRun:
 
         def ok(c):      # taking an IPI drains the store buffer first
             return strict is None or g.value_of(c, init) <= ctx.handled or c in strict
-        s, rf = self._choose_rf(ctx, cell, rec, flags, ok, meta=POLL_META)
+        def meta(c):    # only a look that takes IPIs is an acquire
+            return POLL_META if g.value_of(c, init) > ctx.handled else POLL_NONE_META
+        s, rf = self._choose_rf(ctx, cell, rec, flags, ok, meta=meta)
         if rf is None:
             return
         value = g.value_of(rf, init)
@@ -283,7 +285,7 @@ class GraphRun:
         if not self.replaying:
             g.add_read(s, ctx.tid, cell, rf, flags | (TAKE if take else 0) | self.rev, 0,
                        value, drain=take)
-            self._weak_added(s, POLL_META)
+            self._weak_added(s, POLL_META if take else POLL_NONE_META)
         ctx.polled = True
         if take:
             ctx.take_irqs(value)

@@ -15,6 +15,7 @@ import base64
 import json
 import zlib
 from dataclasses import asdict
+from typing import Any
 
 from ...errors import UsageError
 from ..execgraph import ExecutionGraph
@@ -77,17 +78,41 @@ def event_order(g: ExecutionGraph) -> tuple[list[int], bool]:
     return [e for e in out if not g.events[e].is_init], True
 
 
+POLL_LABEL = "look for pending IPIs"
+
+
 def graph_trace(g: ExecutionGraph) -> list[dict]:
+    """The graph's events in an order extending po and rf, as trace steps.
+
+    An atomic read-modify-write's read and write make one step (kind "U",
+    ``old`` the value read); a look for pending IPIs that found none new is
+    left out (it is still an event of the graph)."""
     order, _ = event_order(g)
+    pair = dict(g.rmw)
+    writes = set(pair.values())
+    polled: dict[int, Any] = {}
     out = []
-    for step, e in enumerate(order):
+    for e in order:
         ev = g.events[e]
-        d = {"step": step, "thread": g.names[ev.tid], "tid": ev.tid, "cpu": ev.tid,
-             "kind": ev.kind, "op": ev.label or ev.kind, "cell": ev.cell,
-             "value": _show(ev.value), "event": e}
+        if e in writes:
+            continue
+        if ev.label == POLL_LABEL:
+            if ev.value == polled.get(ev.tid, 0):
+                continue
+            polled[ev.tid] = ev.value
+        kind, value, old = ev.kind, ev.value, None
+        if e in pair:
+            kind, value, old = "U", g.events[pair[e]].value, ev.value
+        d = {"step": len(out), "thread": g.names[ev.tid], "tid": ev.tid, "cpu": ev.tid,
+             "kind": kind, "op": ev.label or ev.kind, "cell": ev.cell,
+             "value": _show(value), "event": e}
+        if kind == "U":
+            d["old"] = _show(old)
         if ev.kind == "R":
             w = g.events[g.rf[e]]
             d["read_from"] = "init" if w.is_init else [w.tid, w.index]
+        if ev.origin is not None:
+            d.update(ev.origin.fields(value))
         out.append(d)
     return out
 

@@ -51,10 +51,10 @@ class ArmLpae(Arch):
     rcu_table_free = False
     has_pte_special = True    # L_PTE_SPECIAL: added by the 2014 generic GUP series;
                               # before it pte_special() was 0 (no special ptes here)
-    memory_model = "weak"
+    memory_model = "armv7"     # LPAE is an ARMv7-A extension (Cortex-A15 and on)
     bits = LPAE_BITS
     inverted = frozenset({"write"})
-    doc = "ARM LPAE: 3 levels, broadcast TLBI, no pte_special in 2013, weak memory"
+    doc = "ARM LPAE: 3 levels, broadcast TLBI, no pte_special in 2013"
 
 
 class ArmClassic(Arch):
@@ -64,7 +64,7 @@ class ArmClassic(Arch):
     rcu_table_free = False
     has_pte_special = False
     has_thp = False
-    memory_model = "weak"
+    memory_model = "armv7"
     bits = CLASSIC_BITS
     inverted = frozenset({"write"})
     doc = "ARM classic: 2 levels (pud and pmd folded), broadcast TLBI, no THP"
@@ -76,7 +76,7 @@ class Arm64(Arch):
     tlb_flush_ipi = False
     rcu_table_free = False
     has_pte_special = True    # PTE_SPECIAL since 3.14-ish (2013)
-    memory_model = "weak"
+    memory_model = "armv8"
     bits = LPAE_BITS
     inverted = frozenset({"write"})
-    doc = "arm64: 3 levels (4K, 39-bit VA), broadcast TLBI, weak memory"
+    doc = "arm64: 3 levels (4K, 39-bit VA), broadcast TLBI"

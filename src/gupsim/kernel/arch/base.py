@@ -21,8 +21,10 @@ page-table walkers:
 * ``levels``: populated page-table levels; the others are folded.
 * ``entry_halves``: 2 when an entry is wider than the native single-copy-atomic
   access (x86 PAE: a 64-bit pte read as two 32-bit halves).
-* ``memory_model``: a *name* ("tso", "weak", ...); the kernel model never
-  resolves it (the checker does).
+* ``memory_model``: the *name* of the arch's own memory model ("tso",
+  "armv8", "armv7", "power"); the kernel model never resolves it (the
+  checker does). Each hardware model carries the arch's mapping of every
+  kernel primitive to its instructions (src/gupsim/models/*.cat).
 
 The entry encodings follow each arch's own bit layout (names of the kernel
 macros in the comments) so a value in a trace decodes the way it would in a

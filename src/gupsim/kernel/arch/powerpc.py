@@ -31,6 +31,6 @@ class PowerPC(Arch):
     tlb_flush_ipi = False
     rcu_table_free = True
     has_pte_special = True
-    memory_model = "weak"
+    memory_model = "power"
     bits = PPC_BITS
     doc = "powerpc hash MMU: broadcast tlbie, no IPI, RCU table freeing always"

@@ -32,7 +32,7 @@ class X86_64(Arch):
     has_pte_special = True
     memory_model = "tso"
     bits = X86_BITS
-    doc = "x86-64: 4 levels, TLB shootdown by IPI with wait, TSO"
+    doc = "x86-64: 4 levels, TLB shootdown by IPI with wait"
 
 
 class X86_PAE(Arch):
