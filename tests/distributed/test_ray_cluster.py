@@ -46,11 +46,21 @@ def cluster(tmp_path_factory):
                               stderr=subprocess.STDOUT, **DETACHED)]
     try:
         _wait_port(port)
+        # One worker node at a time, each on ports of its own: two raylets
+        # starting together on one machine can pick the same port and abort.
         for i in range(2):
+            ports = [f"--{name}={_free_port()}" for name in
+                     ("node-manager-port", "object-manager-port", "runtime-env-agent-port",
+                      "dashboard-agent-grpc-port", "dashboard-agent-listen-port",
+                      "metrics-export-port")]
+            lo = 20000 + 1000 * i
+            path = log / f"worker{i}.log"
             procs.append(subprocess.Popen([RAY, "start", f"--address={address}",
-                                           "--num-cpus=1"] + common, env=ENV,
-                                          stdout=open(log / f"worker{i}.log", "w"),
+                                           "--num-cpus=1", f"--min-worker-port={lo}",
+                                           f"--max-worker-port={lo + 999}"] + ports + common,
+                                          env=ENV, stdout=open(path, "w"),
                                           stderr=subprocess.STDOUT, **DETACHED))
+            _wait_started(procs[-1], path)
         yield address
     finally:
         if ray.is_initialized():
@@ -62,6 +72,20 @@ def cluster(tmp_path_factory):
                 p.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+def _wait_started(proc, path, limit=90.0):
+    """Until ``ray start --block`` says its node is up; a node that died fails
+    the fixture with the end of its log (never a hang)."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit:
+        text = path.read_text(errors="replace")
+        if "Ray runtime started" in text:
+            return
+        if proc.poll() is not None:
+            raise AssertionError(f"a Ray worker node did not start:\n{text[-2000:]}")
+        time.sleep(0.2)
+    raise AssertionError(f"a Ray worker node did not start in {limit:.0f} s")
 
 
 def _wait_port(port, limit=60.0):
@@ -78,13 +102,15 @@ def _cli(*args):
     out = subprocess.run([sys.executable, "-m", "gupsim", *args, "--json"], env=ENV,
                          capture_output=True, text=True, timeout=int(os.environ.get("GUPSIM_RAY_TIMEOUT", "120")), check=False,
                          **DETACHED)
+    assert out.stdout.strip(), f"gupsim {' '.join(args)} printed nothing:\n{out.stderr[-3000:]}"
     d = json.loads(out.stdout)
     return d["verdict"], d["stats"]["executions"], d["stats"]["events"], d["schedule"]
 
 
 @pytest.mark.parametrize("args", [
     ("check", "bench/lastzero", "--param", "n=8"),
-    ("check", "gup-vs-thp-split", "--design", "arm-rfc-2013", "--arch", "arm64"),
+    ("check", "gup-vs-thp-split", "--design", "arm-rfc-2013", "--arch", "arm64",
+     "--memory-model", "sc"),
 ])
 def test_a_cluster_run_gives_the_local_verdict_totals_and_counterexample(cluster, args):
     assert _cli(*args, "--ray", cluster, "--workers", "2") == _cli(*args)
