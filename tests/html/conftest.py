@@ -11,8 +11,9 @@ from click.testing import CliRunner
 
 from gupsim.cli import main
 
-SEED = ("gup-vs-munmap", "--arch", "arm64", "--design", "arm-rfc-2013")
-"""The seed patch's race: the page-table page is freed under an IRQs-off walker."""
+SEED = ("gup-vs-munmap", "--arch", "arm64", "--design", "arm-rfc-2013", "--memory-model", "sc")
+"""The seed patch's race: the page-table page is freed under an IRQs-off walker (as an
+interleaving, under sc: the page shows the kernel state at each step)."""
 IPI = ("gup-vs-munmap", "--arch", "x86-64", "--design", "x86-2008-without-walker:irqs-off")
 """An x86 race where the flush IPI is sent, taken by the walker's CPU and acknowledged."""
 

@@ -68,7 +68,7 @@ def test_matrix_html_links_counterexample_pages(tmp_path):
               "--scenarios", "gup-vs-munmap", "--html", str(page), "--plot",
               str(tmp_path / "m.png"))
     assert out.exit_code == 1
-    linked = tmp_path / "m-arm-rfc-2013-arm64-gup-vs-munmap-sc.html"
+    linked = tmp_path / "m-arm-rfc-2013-arm64-gup-vs-munmap-armv8.html"
     assert linked.exists() and 'class="row violating"' in linked.read_text()
     text = page.read_text()
     assert f'href="{linked.name}"' in text and text.count("<a href=") == 1
