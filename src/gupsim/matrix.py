@@ -42,6 +42,7 @@ from dataclasses import asdict, dataclass, field
 
 from .check import CheckConfig, check
 from .check.memory import ALL_MODELS, MODELS as OPERATIONAL
+from .check.context import call_chain
 from .errors import NondeterminismError, UnknownName, UsageError
 from .kernel import ARCHES, DESIGNS, get_arch, get_design
 
@@ -326,17 +327,6 @@ def counterexample(scenario: str, memory_model: str = "sc", max_preemptions: int
     return Counterexample(scenario, dict(params), memory_model, -1, res, stacks)
 
 
-def _chain(ctx) -> list[str]:
-    """Function names of a context's generator chain, outermost first."""
-    names = []
-    for gen in ctx.frames:
-        g = gen
-        while g is not None and hasattr(g, "gi_code"):
-            names.append(g.gi_code.co_name)
-            g = getattr(g, "gi_yieldfrom", None)
-    return names
-
-
 def traced_run(factory, schedule: str, memory_model: str):
     """Replay ``schedule`` recording, for every trace step, the call stack of the
     thread that took it: (trace, stacks)."""
@@ -351,7 +341,7 @@ def traced_run(factory, schedule: str, memory_model: str):
         if action not in ex.enabled():
             raise NondeterminismError(f"replay diverged at {action[0]}{action[1]}; "
                                       f"enabled: {ex.enabled()}")
-        stack = _chain(ex.contexts[action[0]]) if action[1] == "s" else []
+        stack = call_chain(ex.contexts[action[0]].frames) if action[1] == "s" else []
         before = len(ex.events)
         ex.apply(action)
         stacks.extend([stack] * (len(ex.events) - before))

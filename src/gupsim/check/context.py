@@ -47,6 +47,17 @@ def done_cell(cpu: int) -> str:
     return f"cpu{cpu}.ipi_done"
 
 
+def call_chain(frames) -> list[str]:
+    """Function names of a context's generator chain (``Context.frames``),
+    outermost first."""
+    names = []
+    for gen in frames:
+        while gen is not None and hasattr(gen, "gi_code"):
+            names.append(gen.gi_code.co_name)
+            gen = getattr(gen, "gi_yieldfrom", None)
+    return names
+
+
 def source_of(gen: Generator) -> tuple[str, int, str]:
     """(file, line, function) of the innermost frame of a generator chain."""
     frame_gen = gen

@@ -21,7 +21,7 @@ po-later write depends on the reads before it (``Branch``, ``data``,
 
 from __future__ import annotations
 
-from .context import short, source_of
+from .context import call_chain, short, source_of
 from .execgraph import INIT_TID, Event, ExecutionGraph
 from .graph import INIT, RMW_R, RMW_W
 
@@ -49,12 +49,7 @@ class Origin:
     def __init__(self, ctx, op):
         file, line, fn = source_of(ctx.frames[-1]) if ctx.frames else ("?", 0, "?")
         self.where = (short(file), line, fn)
-        stack = []                       # function names, outermost first
-        for gen in ctx.frames:
-            while gen is not None and hasattr(gen, "gi_code"):
-                stack.append(gen.gi_code.co_name)
-                gen = getattr(gen, "gi_yieldfrom", None)
-        self.stack = stack
+        self.stack = call_chain(ctx.frames)
         self.cpu, self.irqs, self.in_irq = ctx.cpu, ctx.irqs, 2 in ctx.kinds
         self.op, self.describe = op, ctx.ex.program.describe
 
@@ -207,11 +202,12 @@ def op_meta(ctx, op, part: str, value=None, success=True) -> Meta:
                 origin=origin)
 
 
-POLL_META = Meta(frozenset(("ACQUIRE",)), label="look for pending IPIs")
+POLL_LABEL = "look for pending IPIs"
+POLL_META = Meta(frozenset(("ACQUIRE",)), label=POLL_LABEL)
 # MODEL: taking an interrupt is a context synchronisation point: the handler's
 # accesses are ordered after the look that found the IPI (an acquire read of
 # the sender's fully ordered increment of cpuN.ipi_sent).
-POLL_NONE_META = Meta(frozenset(("ONCE",)), label="look for pending IPIs")
+POLL_NONE_META = Meta(frozenset(("ONCE",)), label=POLL_LABEL)
 # MODEL: a look that finds no new IPI orders nothing: hardware does not test
 # for a pending interrupt with a memory access, so it must not act as a fence
 # between the accesses around it (an acquire read is one on power and armv7,

@@ -41,7 +41,8 @@ from ..graph import (AWAIT, CHOOSE, CLI, DRAINW, FAILED, IDLE, INIT, LAST, POLL,
 from ..result import Stats
 from ..memory import WEAK, axiomatic_model
 from ..runtime import Execution, stuck_violation
-from ..weakgraph import PLAIN, POLL_META, POLL_NONE_META, coherent_positions, coherent_reads, op_meta, to_execgraph
+from ..weakgraph import (PLAIN, POLL_META, POLL_NONE_META, coherent_positions, coherent_reads,
+                         op_meta, to_execgraph)
 
 
 class GraphRun:
@@ -285,7 +286,7 @@ class GraphRun:
         if not self.replaying:
             g.add_read(s, ctx.tid, cell, rf, flags | (TAKE if take else 0) | self.rev, 0,
                        value, drain=take)
-            self._weak_added(s, POLL_META if take else POLL_NONE_META)
+            self._weak_added(s, meta(rf))
         ctx.polled = True
         if take:
             ctx.take_irqs(value)

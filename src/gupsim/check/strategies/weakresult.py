@@ -19,6 +19,7 @@ from typing import Any
 
 from ...errors import UsageError
 from ..execgraph import ExecutionGraph
+from ..weakgraph import POLL_LABEL
 from ..result import Result, Stats
 
 GRAPH_VERSION = "g1"
@@ -76,9 +77,6 @@ def event_order(g: ExecutionGraph) -> tuple[list[int], bool]:
     if len(out) < n:       # a po/rf cycle (load buffering): thread by thread
         return [e for row in g.threads for e in row], False
     return [e for e in out if not g.events[e].is_init], True
-
-
-POLL_LABEL = "look for pending IPIs"
 
 
 def graph_trace(g: ExecutionGraph) -> list[dict]:
