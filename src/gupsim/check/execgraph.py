@@ -131,3 +131,53 @@ def build(init: dict[str, Any], threads: list[list[dict]], names=None) -> Execut
     for cell, ws in positions.items():
         co[cell].extend(w for _, w in sorted(ws))
     return g
+
+
+def sequentially_consistent(g: ExecutionGraph) -> bool:
+    """Could the graph be an interleaving? True when some total order of its
+    events extends po, rf, co and fr (Shasha-Snir: ``po | com`` acyclic) and
+    each RMW's write comes right after, in co, the write its read reads from
+    (nothing between them: atomicity).
+
+    Every model judged here is weaker than SC on graphs of ordering-only
+    primitives, so this is a cheap sufficient test of their consistency
+    (``CatModel.consistent``): a topological sort over O(n) edges. fr is
+    given by its first edge per read (read -> the co-successor of its
+    source); the rest follows through co.
+    """
+    n = len(g.events)
+    succ: list[list[int]] = [[] for _ in range(n)]
+    indeg = [0] * n
+    pos: dict[int, int] = {}
+    for ws in g.co.values():
+        for i, w in enumerate(ws):
+            pos[w] = i
+            if i:
+                succ[ws[i - 1]].append(w)
+    for row in g.threads:
+        for a, b in zip(row, row[1:]):
+            succ[a].append(b)
+    for r, w in g.rf.items():
+        succ[w].append(r)
+        ws = g.co[g.events[r].cell]
+        i = pos[w] + 1
+        if i < len(ws):
+            succ[r].append(ws[i])
+    for r, w in g.rmw:
+        ws = g.co[g.events[w].cell]
+        src = g.rf.get(r)
+        if src is None or pos[w] != pos[src] + 1 or ws[pos[src]] != src:
+            return False
+    for out in succ:
+        for b in out:
+            indeg[b] += 1
+    ready = [e for e in range(n) if not indeg[e]]
+    seen = 0
+    while ready:
+        a = ready.pop()
+        seen += 1
+        for b in succ[a]:
+            indeg[b] -= 1
+            if not indeg[b]:
+                ready.append(b)
+    return seen == n

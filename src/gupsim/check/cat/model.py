@@ -20,6 +20,7 @@ from pathlib import Path
 
 from gupsim.errors import UnknownName, UsageError
 
+from ..execgraph import sequentially_consistent
 from .base import predefined
 from .explain import Explanation, explain_failure
 from .program import Eval, Loader, Outcome, Program, run
@@ -29,6 +30,12 @@ LKMM_FILES = ("linux-kernel.cat", "linux-kernel.bell", "lock.cat")
 LKMM_NAMES = ("lkmm", "linux-kernel")
 ENV_DIR = "GUPSIM_LKMM_DIR"
 DEFAULT_VARIANTS = frozenset({"lkmmv2"})
+# The tags of linux-kernel.def whose only meaning is ordering strength: marked
+# accesses, the barriers, and lock events where the model takes them as RMWs.
+ORDERING_TAGS = frozenset({"ONCE", "ACQUIRE", "RELEASE", "MB", "NORETURN", "rmb", "wmb",
+                           "before-atomic", "after-atomic", "after-spinlock",
+                           "after-unlock-lock", "barrier"})
+LOCK_TAGS = frozenset({"LKR", "LKW", "UL", "LF", "RL", "RU"})
 _REPO = Path(__file__).resolve().parents[4]
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
@@ -78,12 +85,17 @@ class Judgement:
 class CatModel:
     """A parsed cat model, ready to judge execution graphs."""
 
-    def __init__(self, prog: Program, variants=DEFAULT_VARIANTS):
+    def __init__(self, prog: Program, variants=DEFAULT_VARIANTS, *, weaker_than_sc=False):
         self.prog = prog
         self.variants = frozenset(variants)
         self.title = prog.title
         self.checks = tuple(prog.checks)
         self.flags = tuple(prog.flags)
+        self.weaker_than_sc = weaker_than_sc
+        """The model allows every interleaving of ordering-only primitives (true
+        of LKMM and the shipped hardware models; tested on every litmus
+        candidate): ``consistent`` may then answer from the graph's shape."""
+        self._sc_tags = ORDERING_TAGS if prog.locks else ORDERING_TAGS | LOCK_TAGS
 
     def __repr__(self) -> str:
         return f"CatModel({self.title!r}, {len(self.prog.steps)} steps)"
@@ -104,10 +116,30 @@ class CatModel:
         ``observed``: the cells the test's final condition reads (herd's FW);
         default every cell no lock operation touches.
         """
+        if observed is None and not self.flags and self.weaker_than_sc \
+                and self.sc_allows(graph):
+            return Judgement(True)       # (see consistent(); a model with flags runs)
         out = self.run(graph, observed=observed)
         if out.ok:
             return Judgement(True, None, tuple(dict.fromkeys(out.E.flags)))
         return Judgement(False, out.failures[0][0], ())
+
+    def consistent(self, graph) -> bool:
+        """``check(graph).consistent``, answered without running the model when
+        the graph is an interleaving (``sequentially_consistent``) of accesses
+        and fences whose tags only order (``ORDERING_TAGS``; lock events too
+        when the model does not derive their reads-from itself, as lock.cat
+        does): such a graph is allowed by every model weaker than SC. Other
+        tags (grace periods, read-side critical sections) constrain more than
+        an interleaving of their events says, so the model judges them."""
+        if self.weaker_than_sc and self.sc_allows(graph):
+            return True
+        return self.run(graph).ok
+
+    def sc_allows(self, graph) -> bool:
+        """The graph is an interleaving of ordering-only primitives."""
+        tags = self._sc_tags
+        return all(ev.tags <= tags for ev in graph.events) and sequentially_consistent(graph)
 
     def relation(self, graph, name: str, *, observed=None):
         """The value of ``name`` (as the model ends defining it) on ``graph``:
@@ -151,12 +183,13 @@ def load_model(path_or_name: str | os.PathLike, *, cat_dir=None, variants=None) 
     """A cat model by name (``lkmm``, or a file in gupsim/models/) or path."""
     files, search, cfg_variants = _resolve(path_or_name, cat_dir)
     chosen = frozenset(variants) if variants is not None else DEFAULT_VARIANTS | cfg_variants
-    key = (tuple(str(f) for f in files), chosen)
+    known = str(path_or_name) in LKMM_NAMES or str(path_or_name) in known_models()
+    key = (tuple(str(f) for f in files), chosen, known)
     hit = _CACHE.get(key)
     if hit is not None and _stamps(hit[0]) == hit[1]:
         return hit[2]
     loader = Loader(search)
-    model = CatModel(loader.load(files), chosen)
+    model = CatModel(loader.load(files), chosen, weaker_than_sc=known)
     _CACHE[key] = (loader.seen, _stamps(loader.seen), model)
     return model
 

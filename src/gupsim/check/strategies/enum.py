@@ -403,6 +403,16 @@ def _coherent(cand, reads, rf, pos) -> bool:
 
 def executions(factory, model, limit_seconds=None):
     """Yield ``(candidate, graph, judgement)`` for every consistent execution."""
+    for cand, g in candidates(factory, limit_seconds):
+        j = model.check(g)
+        if j.consistent:
+            yield cand, g, j
+
+
+def candidates(factory, limit_seconds=None):
+    """Yield ``(candidate, graph)`` for every candidate execution of the
+    program, consistent with a model or not (each thread's reads take values
+    some write gives, co any order of each cell's writes)."""
     t0 = time.perf_counter()
     ex = Execution(factory, None, start=False)
     program = ex.program
@@ -421,10 +431,7 @@ def executions(factory, model, limit_seconds=None):
                 co[cell] = order
             if any(co[cand.events[r].cell][-1] != rf[r] for r in cand.waits):
                 continue
-            g = cand.graph(rf, co)
-            j = model.check(g)
-            if j.consistent:
-                yield cand, g, j
+            yield cand, cand.graph(rf, co)
             if limit_seconds is not None and time.perf_counter() - t0 > limit_seconds:
                 return
 

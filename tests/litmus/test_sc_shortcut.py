@@ -1,0 +1,91 @@
+"""``CatModel.consistent`` answers "yes" without running the model when the
+graph is an interleaving of ordering-only primitives. That is sound only if
+each model allows every such graph: checked here on every candidate
+execution (consistent or not) of the kernel's litmus tests and the classic
+shapes, under each model, and the shortcut must never decide a graph that
+uses a grace period, a read-side critical section or (under LKMM) a lock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gupsim.check.cat import load_model
+from gupsim.check.execgraph import build, sequentially_consistent
+from gupsim.check.strategies.enum import candidates
+from gupsim.litmus import parse_file
+from gupsim.litmus.compile import compile_test
+
+from lkmm_files import lkmm_files
+
+CLASSIC = sorted((Path(__file__).parent / "classic").glob("*.litmus"))
+FILES = CLASSIC + lkmm_files()
+MODELS = ("lkmm", "armv8", "armv7", "power")
+
+
+def _all_candidates(path):
+    return [g for _, g in candidates(compile_test(parse_file(path)).factory, 60)]
+
+
+@pytest.mark.parametrize("path", FILES, ids=[f"{p.parent.name}/{p.stem}" for p in FILES])
+def test_every_interleaving_the_shortcut_allows_the_model_allows(path):
+    graphs = _all_candidates(path)
+    assert graphs
+    decided = 0
+    for name in MODELS:
+        model = load_model(name)
+        for g in graphs:
+            if model.sc_allows(g):
+                decided += 1
+                out = model.run(g)
+                assert out.ok, (name, path.stem, out.failures)
+    interleavings = sum(sequentially_consistent(g) for g in graphs)
+    assert interleavings > 0          # (every test has its SC executions)
+    if not any(t in ev.tags for g in graphs for ev in g.events
+               for t in ("rcu-lock", "sync-rcu", "srcu-lock", "sync-srcu", "LKR")):
+        assert decided == interleavings * len(MODELS)
+
+
+def test_sequentially_consistent_is_the_shasha_snir_test():
+    """SB: both reads of 0 is the one non-SC outcome; an RMW that does not read
+    its co-predecessor is not atomic."""
+    def sb(r0, r1):
+        return build({"x": 0, "y": 0}, [
+            [dict(kind="W", cell="x", value=1), dict(kind="R", cell="y", value=r0,
+                                                     rf="init" if r0 == 0 else (1, 0))],
+            [dict(kind="W", cell="y", value=1), dict(kind="R", cell="x", value=r1,
+                                                     rf="init" if r1 == 0 else (0, 0))]])
+    assert [sequentially_consistent(sb(a, b)) for a, b in ((0, 0), (0, 1), (1, 0), (1, 1))] \
+        == [False, True, True, True]
+
+    def inc_pair(first_reads_init, second_reads):
+        return build({"x": 0}, [
+            [dict(kind="R", cell="x", value=0, rf="init", rmw_op=True),
+             dict(kind="W", cell="x", value=1, rmw=True, rmw_op=True, co=0)],
+            [dict(kind="R", cell="x", value=0, rf=second_reads, rmw_op=True),
+             dict(kind="W", cell="x", value=1, rmw=True, rmw_op=True, co=1)]])
+    assert sequentially_consistent(inc_pair(True, (0, 1)))
+    assert not sequentially_consistent(inc_pair(True, "init"))   # lost update
+
+
+def test_the_shortcut_leaves_grace_periods_and_lkmm_locks_to_the_model():
+    lkmm, armv8 = load_model("lkmm"), load_model("armv8")
+    gp = build({"x": 0}, [[dict(kind="F", tags={"sync-rcu"}),
+                           dict(kind="W", cell="x", value=1)]])
+    assert sequentially_consistent(gp)
+    assert not lkmm.sc_allows(gp) and not armv8.sc_allows(gp)
+    lock = build({"s": 0}, [[dict(kind="R", cell="s", value=0, tags={"LKR"}, rmw_op=True),
+                             dict(kind="W", cell="s", value=1, tags={"LKW"}, rmw=True,
+                                  rmw_op=True)]])
+    assert not lkmm.sc_allows(lock) and armv8.sc_allows(lock)
+
+
+def test_a_model_loaded_from_a_file_is_always_run(tmp_path):
+    f = tmp_path / "strict.cat"
+    f.write_text('"forbids every write"\nempty W \\ IW as no-writes\n')
+    model = load_model(str(f))
+    g = build({"x": 0}, [[dict(kind="W", cell="x", value=1)]])
+    assert sequentially_consistent(g)
+    assert not model.weaker_than_sc
+    assert not model.consistent(g) and not model.check(g).consistent
