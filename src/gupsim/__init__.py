@@ -22,8 +22,8 @@ from __future__ import annotations
 from .check import CheckConfig, Result, Stats, check
 from .errors import (GupsimError, InternalError, NondeterminismError, ScenarioError,
                      UnknownName, UsageError)
-from .ops import (Assert, Await, Fence, IrqDisable, IrqEnable, Load, Note, Rmw, SendIpi,
-                  SpinHint, Store, Thread)
+from .ops import (AddrScope, Assert, Await, Branch, Fence, IrqDisable, IrqEnable, Load, Note,
+                  Rmw, SendIpi, SpinHint, Store, Thread)
 from .spec import (SCENARIOS, Invariant, Program, Scenario, ThreadSpec, Violation, invariant,
                    scenario)
 
@@ -52,7 +52,7 @@ __all__ = [
     "scenario", "Scenario", "SCENARIOS",
     # the op vocabulary
     "Load", "Store", "Rmw", "Fence", "Await", "SpinHint", "IrqDisable", "IrqEnable",
-    "SendIpi", "Note", "Assert", "Thread",
+    "SendIpi", "Note", "Assert", "Thread", "Branch", "AddrScope",
     # errors
     "GupsimError", "UsageError", "UnknownName", "ScenarioError", "NondeterminismError",
     "InternalError",

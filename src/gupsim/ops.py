@@ -269,7 +269,18 @@ class Fence(Op):
         return f"smp_{self.kind}()"
 
 
-class Branch(Op):
+class _DepOp(Op):
+    """A dependency marker on registers: not a scheduling point; only weak
+    memory models look at it."""
+
+    __slots__ = ("regs",)
+    shared = False
+
+    def __init__(self, *regs: str):
+        self.regs = _regs("regs", regs)
+
+
+class Branch(_DepOp):
     """The thread's control flow now depends on the values of ``regs``.
 
     ``if (r1) ...`` after ``r1 = yield Load(x, reg="r1")`` is
@@ -278,15 +289,28 @@ class Branch(Op):
     thread). Not a scheduling point; only weak memory models look at it.
     """
 
-    __slots__ = ("regs",)
-    shared = False
+    __slots__ = ()
     code = 12
-
-    def __init__(self, *regs: str):
-        self.regs = _regs("regs", regs)
 
     def describe(self) -> str:
         return f"branch on {', '.join(self.regs)}"
+
+
+class AddrScope(_DepOp):
+    """Every later load, store and RMW of the thread computes its address from
+    the values of ``regs``, until the next ``AddrScope`` (``AddrScope()`` ends
+    it; an interrupt handler starts with none).
+
+    What ``page = pte_page(pte)`` does to every ``page->`` access after it: an
+    address dependency on the read of ``pte``, without naming it at each
+    access. Not a scheduling point; only weak memory models look at it.
+    """
+
+    __slots__ = ()
+    code = 13
+
+    def describe(self) -> str:
+        return f"addresses from {', '.join(self.regs)}" if self.regs else "addresses fixed"
 
 
 class Await(Op):
@@ -424,6 +448,6 @@ Thread = Generator[Op, Any, Any]
 __all__ = [
     "ORDERS", "LOAD_ORDERS", "STORE_ORDERS", "FENCES", "LKMM_ACCESS_TAG", "LKMM_FENCE_TAG",
     "NO_WRITE", "RMW_KINDS", "BLOCKING_RMW", "Op", "Load", "Store", "Rmw", "Fence",
-    "Branch", "Await", "SpinHint", "IrqDisable", "IrqEnable", "SendIpi", "Note", "Assert",
+    "Branch", "AddrScope", "Await", "SpinHint", "IrqDisable", "IrqEnable", "SendIpi", "Note", "Assert",
     "Thread",
 ]

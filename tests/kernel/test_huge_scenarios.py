@@ -81,3 +81,22 @@ def test_mprotect_of_a_thp_and_a_pinning_hugetlb_gup():
                        pages=2) == SAFE
         assert outcome("gup-hugetlb-vs-munmap", strategy, "modern", "arm64", "", pin=True,
                        pages=2) == SAFE
+
+
+def _own_model(arch):
+    from gupsim.kernel.arch import get_arch
+    return get_arch(arch).memory_model
+
+
+@pytest.mark.parametrize("model", ["own", "lkmm"])
+@pytest.mark.parametrize("column,name", list(enumerate(SCENARIO_NAMES)))
+@pytest.mark.parametrize("design,arch,without", sorted(TABLE))
+def test_verdict_table_under_the_weak_models(design, arch, without, column, name, model):
+    """The same table under each arch's own memory model and under LKMM."""
+    if without:
+        design = f"{design}-without-{without.replace(',', '+')}"
+    mm = _own_model(arch) if model == "own" else model
+    res = check(SCENARIOS[name].factory(arch=arch, design=design),
+                CheckConfig(strategy="dpor", memory_model=mm))
+    got = res.violation.name if res.violation else res.verdict
+    assert got == TABLE[design.partition("-without-")[0], arch, without][column], mm

@@ -90,6 +90,7 @@ class Context:
     polled = False                   # (dpor) looked for IPIs at this boundary
     regs: dict | None = None         # (weak models) register name -> read event
     ctrl: frozenset = frozenset()    # (weak models) reads the control flow depends on
+    addr_scope: tuple = ()           # (weak models) registers every address depends on
     nevents = 0
 
     def __init__(self, ex: "Execution", tid: int, name: str, cpu: int, body: Generator):
@@ -165,8 +166,21 @@ class Context:
             elif code == 12:        # Branch: only explorations that track deps look
                 if self.regs is not None:
                     self.ctrl = self.ctrl | {self.regs[r] for r in op.regs if r in self.regs}
+            elif code == 13:        # AddrScope: likewise
+                self.addr_scope = op.regs
             else:
                 raise ScenarioError(f"unsupported op {op!r}")
+
+    def dep_events(self, op, field: str) -> list:
+        """(weak models) The read events ``op``'s ``addr`` or ``data`` depends on:
+        its own registers, and for ``addr`` those of the ``AddrScope``."""
+        regs = self.regs
+        if not regs:
+            return []
+        names = getattr(op, field, ())
+        if field == "addr" and self.addr_scope:
+            names = names + self.addr_scope
+        return sorted({regs[r] for r in names if r in regs})
 
     def irq_disable(self) -> None:
         """Perform the pending ``IrqDisable`` (IRQs were on) and run on.
@@ -186,7 +200,7 @@ class Context:
             self.done, self.result, self.op = True, value, None
             return True
         if kind == IRQ:
-            self.op, self.irqs = self.saved.pop()
+            self.op, self.irqs, self.addr_scope = self.saved.pop()
             if self.kinds and self.kinds[-1] == IRQ:
                 return False              # the next pending handler runs now
             self.polled = False           # more IPIs may have come meanwhile
@@ -246,8 +260,9 @@ class Context:
             sender, handler, name = self.ex.requests[(self.cpu, seq)]
             if self.saved is None:
                 self.saved = []
-            self.saved.append((self.op, self.irqs))
+            self.saved.append((self.op, self.irqs, self.addr_scope))
             self.op, self.irqs = None, False         # handlers below run with IRQs off
+            self.addr_scope = ()
             self._push(self._irq(sender, handler, name, seq), IRQ)
         self.handled = sent
         self.irqs = False

@@ -171,10 +171,8 @@ def op_meta(ctx, op, part: str, value=None, success=True) -> Meta:
     """The tags and dependencies of the event ``op`` makes (``part`` "R",
     "W" or "F"; an RMW makes an "R" and, if it writes, a "W")."""
     from ..ops import LKMM_FENCE_TAG
-    regs = ctx.regs or {}
-
     def deps(field):
-        return tuple(sorted({regs[r] for r in getattr(op, field, ()) if r in regs}))
+        return tuple(ctx.dep_events(op, field))
     ctrl = tuple(sorted(ctx.ctrl))
     code = op.code
     origin = Origin(ctx, op)

@@ -156,6 +156,11 @@ class Kernel:
         name ("file0") of a page-cache page."""
         return f"page[{pfn}].mapping"
 
+    def lru(self, pfn: int) -> str:
+        """PG_lru: the page is on an LRU list (an anon page from its first
+        fault on; isolate_lru_page() clears it)."""
+        return f"page[{pfn}].PG_lru"
+
     def anon_exclusive(self, pfn: int) -> str:
         """PG_anon_exclusive (v5.19): the anon page is mapped by one mm only."""
         return f"page[{pfn}].anon_exclusive"
@@ -274,6 +279,7 @@ class Kernel:
             self.memory[self.mapcount(pfn)] += 1
             self.memory[self.mapping(pfn)] = "anon"          # page_add_new_anon_rmap
             self.memory[self.anon_exclusive(pfn)] = True
+            self.memory[self.lru(pfn)] = True                 # lru_cache_add_inactive_or_unevictable
         return pfn
 
     def map_thp(self, mm: MmStruct, addr: int, write: bool = True) -> int:

@@ -36,7 +36,8 @@ never reaches the mapping. Two fixes, either is enough:
   ``walker:recheck-pmd`` of the folio walker.
 
 MODEL: one pmd range whose every pte maps a present small page (no
-max_ptes_none/swap); no LRU isolation reference (the refcount a mapped page
+max_ptes_none/swap); LRU isolation is its ordered bitop only, without the
+isolation reference (the refcount a mapped page
 should have is its mapcount, as is_refcount_suitable() says); the anon_vma
 lock and mmu notifiers are not modelled (the mmap_sem writer excludes every
 other mm operation of the scenarios); the huge page comes from frames
@@ -101,7 +102,25 @@ def __collapse_huge_page_isolate(k, ptes, addr):
             yield Note(f"khugepaged: page {pfn} at {addr + j * PAGE_SIZE:#x} has an "
                        "extra reference: SCAN_PAGE_COUNT")
             return SCAN_PAGE_COUNT
+        yield from isolate_lru_page(k, pfn)
     return SCAN_SUCCEED
+
+
+def isolate_lru_page(k, pfn):
+    """isolate_lru_page(): TestClearPageLRU() takes the page off its LRU.
+
+    (1) the refcount check, then (2) a value-returning bitop, fully ordered,
+    then (3) __collapse_huge_page_copy() reads the page's data: whatever a GUP
+    user wrote before the put_page() that the check saw is in the copy.
+    Pairs with: the GUP user's store through its reference, then put_page()
+    (a fully ordered atomic_dec_and_test). MODEL: the LRU itself is not
+    modelled (the flag only; the page is never put back on failure), and
+    trylock_page() before the check is left out: this bitop already orders
+    the check before the copy. Without protection ``collapse:isolate_lru_page``
+    the bitop is a relaxed one (as clear_bit() is)."""
+    order = "mb" if k.design.enabled("collapse:isolate_lru_page") else "once"
+    was = yield Rmw(k.lru(pfn), "xchg", False, order=order)
+    return was
 
 
 def __collapse_huge_page_copy(k, mm, ptes, hpage):

@@ -273,16 +273,30 @@ __all__ = ["PAGE_SHIFT", "PAGE_SIZE", "PFN_SHIFT", "POISON", "HALF_SHIFT", "Geom
 
 # --- entry accessors (generators: every call is an interleaving point) -------------
 
-def read_entry(k, table: Table, i: int, what: str = "lockless walker"):
+def entry_regs(reg: str | None, table: Table) -> tuple[str, ...]:
+    """The registers an entry read into ``reg`` fills (both halves on
+    split-entry arches): what an access through that entry depends on."""
+    if reg is None:
+        return ()
+    return (reg,) if table.halves == 1 else (reg, reg + ".hi")
+
+
+def read_entry(k, table: Table, i: int, what: str = "lockless walker", *, reg=None, addr=()):
     """READ_ONCE(*entry) (a plain 64-bit read on split-entry arches: the halves
     are loaded one after the other and may tear). Asserts the page-table page
-    was not freed under the reader (KASAN-style poison check)."""
+    was not freed under the reader (KASAN-style poison check).
+
+    ``reg`` names the value (``entry_regs``) and ``addr`` the registers the
+    entry's address came from: the table was found through the entry above
+    it (``pte_offset_map(pmd, addr)``), an address dependency that orders the
+    two reads on every architecture (weak models only)."""
     from ..ops import Assert, Load
     if table.halves == 1:
-        v = yield Load(table.cell(i))
+        v = yield Load(table.cell(i), reg=reg, addr=addr)
     else:
-        lo = yield Load(table.cell(i) + ".lo")
-        hi = yield Load(table.cell(i) + ".hi")
+        regs = entry_regs(reg, table) or (None, None)
+        lo = yield Load(table.cell(i) + ".lo", reg=regs[0], addr=addr)
+        hi = yield Load(table.cell(i) + ".hi", reg=regs[1], addr=addr)
         v = join_halves(lo, hi)
     yield Assert(v != POISON, f"{what} read a freed page-table page "
                  "(use-after-free of a page table)", table=f"{table.level}{table.pfn}",

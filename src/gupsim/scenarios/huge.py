@@ -49,6 +49,17 @@ modern                arm64     speculative-ref     safe                       s
 ("the 2022 IPI" is collapse:tlb_remove_table_sync_one; "recheck-pmd + IPI"
 removes both; "both + flush-ipi" removes tlb:flush-ipi as well.)
 
+The same table holds under each arch's own memory model (tso, armv8, power)
+and under lkmm (tested). On armv8 and lkmm, modern's safe collapse cell rests
+on one more barrier: isolate_lru_page()'s fully ordered TestClearPageLRU()
+between the refcount check and the copy (protection
+``collapse:isolate_lru_page``). Without it the copy's read of the page's data
+may be satisfied before the refcount read, whose value came from the GUP
+user's put_page() after its write: the copy misses the write
+(gup-write-reaches-mapping), since the only thing between the two reads is
+spin_unlock(), a release store on arm64. On powerpc (lwsync) and 32-bit ARM
+(dmb) the unlock orders the reads anyway (tests/kernel/test_weak_barriers.py).
+
 gup-vs-collapse: on x86-64 the flush IPI of pmdp_collapse_flush() is held
 off by the IRQs-off walker in every era, so the walker's reference is visible
 to __collapse_huge_page_isolate(), which refuses the page. Where the flush is

@@ -84,10 +84,9 @@ def run_thread(factory, tid: int, values: list) -> Trace:
 
     def deps(op, ev, *fields):
         for field in fields:
-            regs = getattr(op, field, ())
-            found = {ctx.regs[r] for r in regs if r in ctx.regs}
+            found = ctx.dep_events(op, field)
             if found:
-                ev[field] = sorted(found)
+                ev[field] = found
         if ctx.ctrl:
             ev["ctrl"] = sorted(ctx.ctrl)
 

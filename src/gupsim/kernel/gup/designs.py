@@ -51,6 +51,9 @@ PROTECTIONS: dict[str, str] = {
     "collapse:tlb_remove_table_sync_one": "khugepaged: the dummy IPI after "
                                           "pmdp_collapse_flush() on RCU-table-free arches "
                                           "(commit 2ba99c5e0881, 2022)",
+    "collapse:isolate_lru_page": "khugepaged: isolate_lru_page()'s TestClearPageLRU(), "
+                                 "a fully ordered bitop between the refcount check and "
+                                 "the copy of the page",
     "walker:write-protect-seq": "FOLL_PIN walkers read mm->write_protect_seq before and "
                                 "after the walk and give up if a fork ran (v5.13, commit "
                                 "57efa1fe5957); fork writes it around copy_page_range",
@@ -114,8 +117,9 @@ class Design:
         return self.era < 2016
 
 
-# Every design lives on top of the arch's TLB flush; listing it makes it ablatable.
-_FLUSH = ("tlb:flush-ipi",)
+# Every design lives on top of the arch's TLB flush and of the rest of mm; listing
+# their protections makes them ablatable.
+_FLUSH = ("tlb:flush-ipi", "collapse:isolate_lru_page")
 
 DESIGNS: dict[str, Design] = {d.name: d for d in (
     Design("x86-2008", "x86", 2008,

@@ -31,11 +31,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ...ops import Assert, Fence, IrqDisable, IrqEnable, Load, Rmw, SpinHint
+from ...ops import AddrScope, Assert, Branch, Fence, IrqDisable, IrqEnable, Load, Rmw, SpinHint
 from ..page import (FOLL_GET, FOLL_PIN, GUP_PIN_COUNTING_BIAS, compound_head,
                     folio_put_refs, get_head_page_multiple, get_huge_page_tail, get_page,
                     page_cache_add_speculative, page_cache_get_speculative, put_page)
-from ..pagetable import PAGE_SIZE, POISON, join_halves, lower_table, read_entry
+from ..pagetable import PAGE_SIZE, POISON, entry_regs, join_halves, lower_table, read_entry
 from .slow import gup_must_unshare
 
 
@@ -109,24 +109,26 @@ def gup_put_folio(k, folio, refs, flags):
 
 # --- the levels ---------------------------------------------------------------------
 
-def lockless_read(k, table, i, protection):
+def lockless_read(k, table, i, protection, reg, addr=()):
     """gup_get_pte() (x86, 2008) / ptep_get_lockless() / pmdp_get_lockless() (2020).
 
     On split-entry arches with ``protection`` in force: (1) low, smp_rmb(),
     (2) high, smp_rmb(), (3) low again, retry if it changed -- the present bit
     lives in the low half, so a torn value is never taken for present.
     Pairs with: pagetable.write_entry (high, wmb, low when setting; low, wmb,
-    high when clearing). Otherwise a plain READ_ONCE (two loads on PAE)."""
+    high when clearing). Otherwise a plain READ_ONCE (two loads on PAE).
+    ``reg``/``addr``: as for ``read_entry``."""
     if table.halves == 1 or not k.design.enabled(protection):
-        return (yield from read_entry(k, table, i))
+        return (yield from read_entry(k, table, i, reg=reg, addr=addr))
     c = table.cell(i)
+    lo_reg, hi_reg = entry_regs(reg, table)
     while True:
         yield SpinHint(f"{protection} retry")
-        lo = yield Load(c + ".lo")
+        lo = yield Load(c + ".lo", addr=addr)
         yield Fence("rmb")
-        hi = yield Load(c + ".hi")
+        hi = yield Load(c + ".hi", reg=hi_reg, addr=addr)
         yield Fence("rmb")
-        again = yield Load(c + ".lo")
+        again = yield Load(c + ".lo", reg=lo_reg, addr=addr)
         if again == lo:
             v = join_halves(lo, hi)
             yield Assert(v != POISON, "lockless walker read a freed page-table page "
@@ -134,11 +136,21 @@ def lockless_read(k, table, i, protection):
             return v
 
 
-def gup_get_pte(k, table, i):
-    return (yield from lockless_read(k, table, i, "walker:gup_get_pte"))
+def gup_get_pte(k, table, i, addr=()):
+    return (yield from lockless_read(k, table, i, "walker:gup_get_pte", "pte", addr))
 
 
-def gup_pte_range(k, w: Walk, pmd, pmd_ref, addr, end):
+def gup_pte_range(k, w: Walk, pmd, pmd_ref, addr, end, pmd_regs=()):
+    """gup_fast_pte_range() and its ancestors.
+
+    Dependencies (weak models): the pte is read at ``pte_offset_map(&pmd,
+    addr)``, an address computed from the pmd read above (so ``addr`` deps on
+    it); every ``struct page`` access after it goes through ``pte_page(pte)``
+    (``AddrScope`` of the pte); the branches on the pte's bits are control
+    dependencies. Pairs with: the smp_wmb() in __pte_alloc()/finish_fault()
+    before the pmd/pte that publishes a table or a page (fault.py), which
+    these dependencies complete on arm64 and powerpc as READ_ONCE's address
+    dependency ordering does in the kernel."""
     d, enc = k.design, k.enc
     table = lower_table(k, pmd)
     yield Assert(table is not None, "pmd points to something that is not a page table "
@@ -147,9 +159,11 @@ def gup_pte_range(k, w: Walk, pmd, pmd_ref, addr, end):
         return False
     if d.walker == "generic" and not k.arch.has_pte_special:
         return False     # mm/gup.c 2014 without __HAVE_ARCH_PTE_SPECIAL
+    pte_regs = entry_regs("pte", table)
     while True:
         i = k.geo.index("pte", addr)
-        pte = yield from gup_get_pte(k, table, i)
+        pte = yield from gup_get_pte(k, table, i, pmd_regs)
+        yield Branch(*pte_regs)
         if d.walker == "folio" and enc.pte_protnone(pte):
             return False
         if not enc.pte_access_permitted(pte, w.write) or enc.pte_special(pte):
@@ -157,33 +171,39 @@ def gup_pte_range(k, w: Walk, pmd, pmd_ref, addr, end):
         pfn = enc.pte_pfn(pte)
         yield Assert(k.page_kind.get(pfn) == "data", "VM_BUG_ON(!pfn_valid(pte_pfn(pte)))",
                      pte=enc.describe(pte), name="pfn-valid")
+        yield AddrScope(*pte_regs)          # page = pte_page(pte)
         if d.walker == "folio":
             folio = yield from try_grab_folio_fast(k, pfn, 1, w.flags)
+            yield AddrScope()
             if folio is None:
                 return False
             # (1) reference, then (2) re-read pmd and pte. Pairs with:
             # mmops.zap_pte_range, mmops.shrink_page (unmap, then look at the
             # count) and thp.split_huge_page_2016 (pmdp_invalidate, then freeze).
             if d.enabled("walker:recheck-pmd") and pmd != (yield from _reread(k, pmd_ref)):
-                yield from gup_put_folio(k, folio, 1, w.flags)
+                yield from _put_through(k, pte_regs, gup_put_folio(k, folio, 1, w.flags))
                 return False
-            if d.enabled("walker:recheck-pte") and pte != (yield from read_entry(k, table, i)):
-                yield from gup_put_folio(k, folio, 1, w.flags)
+            if d.enabled("walker:recheck-pte") and pte != (
+                    yield from read_entry(k, table, i, addr=pmd_regs)):
+                yield from _put_through(k, pte_regs, gup_put_folio(k, folio, 1, w.flags))
                 return False
             # v5.19: a read-only pin of a maybe-shared anon page goes to the slow
             # path, which unshares it. Pairs with: fork.page_try_dup_anon_rmap.
-            if not enc.pte_write(pte) and (yield from gup_must_unshare(k, w.flags, pfn)):
-                yield from gup_put_folio(k, folio, 1, w.flags)
+            if not enc.pte_write(pte) and (yield from _put_through(
+                    k, pte_regs, gup_must_unshare(k, w.flags, pfn))):
+                yield from _put_through(k, pte_regs, gup_put_folio(k, folio, 1, w.flags))
                 return False
         else:
             ok = yield from _get_ref(k, pfn)
+            yield AddrScope()
             if not ok:
                 return False
             # (1) speculative reference, then (2) re-read the pte.
             # Pairs with: zap_pte_range (clear pte, then put_page) and reclaim
             # (clear pte, then page_freeze_refs).
-            if d.enabled("walker:recheck-pte") and pte != (yield from read_entry(k, table, i)):
-                yield from put_page(k, pfn)
+            if d.enabled("walker:recheck-pte") and pte != (
+                    yield from read_entry(k, table, i, addr=pmd_regs)):
+                yield from _put_through(k, pte_regs, put_page(k, pfn))
                 return False
         w.pages.append(pfn)
         addr += PAGE_SIZE
@@ -192,11 +212,26 @@ def gup_pte_range(k, w: Walk, pmd, pmd_ref, addr, end):
 
 
 def _reread(k, ref):
+    """Re-read an entry where the walk found it (``ref``). MODEL: without the
+    address dependency on the level above; the re-reads follow a fully
+    ordered atomic, which orders them on every model anyway."""
     table, i = ref
     return (yield from read_entry(k, table, i))
 
 
+def _put_through(k, regs, body):
+    """Run ``body`` (accesses to the page an entry maps) with their addresses
+    computed from that entry's registers ``regs``."""
+    yield AddrScope(*regs)
+    out = yield from body
+    yield AddrScope()
+    return out
+
+
 def gup_huge_pmd(k, w: Walk, pmd, pmd_ref, addr, end):
+    """gup_fast_pmd_leaf() and its ancestors. The caller runs it in an
+    ``AddrScope`` of the pmd: every ``struct page`` access goes through
+    ``pmd_page(pmd)``, an address dependency on the pmd read."""
     d, enc = k.design, k.enc
     if not enc.pte_access_permitted(pmd, w.write):
         return False
@@ -247,18 +282,20 @@ def gup_huge_pmd(k, w: Walk, pmd, pmd_ref, addr, end):
     return True
 
 
-def gup_pmd_range(k, w: Walk, pud, pud_ref, addr, end):
+def gup_pmd_range(k, w: Walk, pud, pud_ref, addr, end, pud_regs=()):
     d, enc, geo = k.design, k.enc, k.geo
     folded = geo.folded("pmd")
     table = None if folded else lower_table(k, pud)
     while True:
         nxt = geo.addr_end("pmd", addr, end)
         if folded:
-            pmd, ref = pud, pud_ref
+            pmd, ref, pmd_regs = pud, pud_ref, pud_regs
         else:
             i = geo.index("pmd", addr)
-            pmd = yield from lockless_read(k, table, i, "walker:pmdp_get_lockless")
-            ref = (table, i)
+            pmd = yield from lockless_read(k, table, i, "walker:pmdp_get_lockless", "pmd",
+                                           pud_regs)
+            ref, pmd_regs = (table, i), entry_regs("pmd", table)
+            yield Branch(*pmd_regs)
         if enc.pmd_none(pmd) or (d.walker == "folio" and not enc.pmd_present(pmd)):
             return False
         # The 2013 walkers: a splitting pmd sends us to the slow path, which
@@ -268,9 +305,9 @@ def gup_pmd_range(k, w: Walk, pud, pud_ref, addr, end):
         if enc.pmd_huge(pmd):
             if d.walker == "folio" and enc.pte_protnone(pmd):
                 return False
-            ok = yield from gup_huge_pmd(k, w, pmd, ref, addr, nxt)
+            ok = yield from _put_through(k, pmd_regs, gup_huge_pmd(k, w, pmd, ref, addr, nxt))
         else:
-            ok = yield from gup_pte_range(k, w, pmd, ref, addr, nxt)
+            ok = yield from gup_pte_range(k, w, pmd, ref, addr, nxt, pmd_regs)
         if not ok:
             return False
         addr = nxt
@@ -278,18 +315,20 @@ def gup_pmd_range(k, w: Walk, pud, pud_ref, addr, end):
             return True
 
 
-def gup_pud_range(k, w: Walk, pgd, pgd_ref, addr, end):
+def gup_pud_range(k, w: Walk, pgd, pgd_ref, addr, end, pgd_regs=()):
     geo = k.geo
     if geo.folded("pud"):
-        return (yield from gup_pmd_range(k, w, pgd, pgd_ref, addr, end))
+        return (yield from gup_pmd_range(k, w, pgd, pgd_ref, addr, end, pgd_regs))
     table = lower_table(k, pgd)
     while True:
         nxt = geo.addr_end("pud", addr, end)
         i = geo.index("pud", addr)
-        pud = yield from read_entry(k, table, i)
+        pud = yield from read_entry(k, table, i, reg="pud", addr=pgd_regs)
+        yield Branch(*entry_regs("pud", table))
         if k.enc.pmd_none(pud):
             return False
-        if not (yield from gup_pmd_range(k, w, pud, (table, i), addr, nxt)):
+        if not (yield from gup_pmd_range(k, w, pud, (table, i), addr, nxt,
+                                         entry_regs("pud", table))):
             return False
         addr = nxt
         if addr == end:
@@ -301,10 +340,12 @@ def gup_pgd_range(k, mm, w: Walk, addr, end):
     while True:
         nxt = geo.addr_end("pgd", addr, end)
         i = geo.index("pgd", addr)
-        pgd = yield from read_entry(k, mm.pgd, i)
+        pgd = yield from read_entry(k, mm.pgd, i, reg="pgd")
+        yield Branch(*entry_regs("pgd", mm.pgd))
         if k.enc.pmd_none(pgd):
             return
-        if not (yield from gup_pud_range(k, w, pgd, (mm.pgd, i), addr, nxt)):
+        if not (yield from gup_pud_range(k, w, pgd, (mm.pgd, i), addr, nxt,
+                                         entry_regs("pgd", mm.pgd))):
             return
         addr = nxt
         if addr == end:

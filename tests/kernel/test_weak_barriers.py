@@ -1,0 +1,95 @@
+"""The barriers the weak models need: each is a named protection, and taking
+it away turns its cell into a violation under the models that need it while
+``sc`` still says safe (the seeded-mutant check of the old answers under the
+new models). Plus the walker's dependencies, which those models see.
+
+The readers counter of the 2013 thread (Will Deacon's proposal): under
+``sc`` its three barriers are redundant, under ``tso`` the walker's two are
+(TSO's atomics are locked instructions) but the splitter's is not (its store
+then load is store buffering), and under ``armv8`` and ``lkmm`` each one is
+necessary --
+without smp_mb__after_atomic_inc() the walker's pmd read may be satisfied
+before its increment is visible, so the splitter sees no reader and splits
+under it; without smp_mb__before_atomic_dec() the walker's reference counting
+may become visible after its decrement; without the splitter's smp_mb() its
+read of the counter may pass its store of the splitting pmd.
+
+khugepaged's isolate_lru_page() bitop on arm64. Between
+__collapse_huge_page_isolate()'s refcount check and the copy of the page the
+pte lock is dropped, and on arm64 spin_unlock() is a release store (stlr),
+which orders nothing after it: without the fully ordered TestClearPageLRU()
+the copy may read the page's data before the refcount, and so miss what a
+GUP user wrote before its put_page(). On powerpc (lwsync) and 32-bit ARM
+(dmb) the unlock's barrier orders the two reads anyway."""
+
+from __future__ import annotations
+
+import pytest
+
+import gupsim.scenarios  # noqa: F401  (registers the scenarios)
+from gupsim.check import CheckConfig, check
+from gupsim.spec import SCENARIOS
+
+# (scenario, design, arch, protection) -> (models where it is necessary: the
+# invariant its absence breaks; models where it is redundant)
+RC = ("gup-vs-thp-split", "readers-counter-2013", "arm64")
+NEEDED = {
+    # Will Deacon's question: the counter's barriers on ARM.
+    (*RC, "reader:smp_mb__after_atomic"):
+        ({"armv8": "ref-across-split", "lkmm": "ref-across-split"}, ("sc", "tso")),
+    (*RC, "reader:smp_mb__before_atomic"):
+        ({"armv8": "refcount-balanced", "lkmm": "refcount-balanced"}, ("sc", "tso")),
+    (*RC, "splitter:smp_mb"):
+        ({"tso": "ref-across-split", "armv8": "ref-across-split", "lkmm": "ref-across-split"},
+         ("sc",)),
+    ("gup-vs-collapse", "modern", "arm64", "collapse:isolate_lru_page"):
+        ({"armv8": "gup-write-reaches-mapping", "lkmm": "gup-write-reaches-mapping"},
+         ("sc",)),
+    ("gup-vs-collapse", "modern", "powerpc", "collapse:isolate_lru_page"):
+        ({}, ("sc", "power")),
+    ("gup-vs-collapse", "modern", "arm-lpae", "collapse:isolate_lru_page"):
+        ({}, ("sc", "armv7")),
+}
+
+
+def verdict(scenario, design, arch, model, without=None):
+    if without:
+        design = f"{design}-without-{without}"
+    res = check(SCENARIOS[scenario].factory(arch=arch, design=design),
+                CheckConfig(strategy="dpor", memory_model=model))
+    assert res.verdict == "violation" or res.stats.exhausted
+    return res.violation.name if res.violation else res.verdict
+
+
+@pytest.mark.parametrize("key", sorted(NEEDED), ids=lambda k: "/".join(k))
+def test_each_barrier_is_needed_exactly_where_said(key):
+    scenario, design, arch, protection = key
+    needed, redundant = NEEDED[key]
+    for model in [*needed, *redundant]:
+        assert verdict(scenario, design, arch, model) == "safe", model
+    for model, invariant in needed.items():
+        assert verdict(scenario, design, arch, model, protection) == invariant, model
+    for model in redundant:
+        assert verdict(scenario, design, arch, model, protection) == "safe", model
+
+
+def test_the_walker_reads_each_level_through_the_one_above():
+    """Under a weak model the GUP thread's events carry address dependencies:
+    pgd -> pud/pmd -> pte (each table found through the entry above it) and
+    pte -> the struct page accesses (page = pte_page(pte))."""
+    graphs = []
+    res = check(SCENARIOS["gup-vs-munmap"].factory(arch="arm64", design="modern"),
+                CheckConfig(strategy="dpor", memory_model="armv8", stop_on_first=False),
+                observe=lambda o: graphs.append(o.graph))
+    assert res.verdict == "safe" and graphs
+    g = graphs[0]
+    gup = g.threads[0]
+    cells = {e: g.events[e].cell for e in gup}
+    edges = {(cells[a], cells[b]) for a, b in g.addr if a in cells and b in cells}
+    pmd = next(c for c in cells.values() if c and ".pmd" in c)
+    pte = next(c for c in cells.values() if c and ".pte" in c)
+    assert (pmd, pte) in edges
+    assert any(a == pte and b.startswith("page[") and b.endswith("._refcount")
+               for a, b in edges)
+    assert any(a == pte and b.endswith(".compound_head") for a, b in edges)
+    assert g.ctrl          # the branches on the entries' bits
