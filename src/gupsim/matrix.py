@@ -241,7 +241,8 @@ def ablate(scenario: str, design: str, arch: str | None = None,
     """The full design, then the design without each of its protections, under
     each memory model. A protection is necessary under a model when the check
     without it finds a counterexample, redundant when it is still safe, and
-    n/a (not checked) when the arch makes it inert (``Arch.inert``)."""
+    n/a when the arch makes it inert (``Arch.inert``: not checked) or when no
+    run of the scenario ever asked about it (``Design.asked``)."""
     if scenario not in _scenarios():
         raise UnknownName("scenario", scenario, _scenarios())
     base = get_design(design)
@@ -253,24 +254,44 @@ def ablate(scenario: str, design: str, arch: str | None = None,
     for m in memory_models:
         if m not in ALL_MODELS:
             raise UnknownName("memory model", m, ALL_MODELS)
-    args = [(scenario, base.name, arch, m, p, budget)
-            for m in memory_models for p in (None,) + base.protections]
     from .distributed.local import map_ordered
-    return map_ordered(_ablation_row, args, workers)
+    # The full design first: a protection its exhaustive run never asked about
+    # changes nothing when taken away (the runs are the same), so it is n/a.
+    fulls = map_ordered(_ablation_row, [(scenario, base.name, arch, m, None, budget)
+                                        for m in memory_models], workers)
+    args = [(scenario, base.name, arch, m, p, budget, _reached(full, p))
+            for m, full in zip(memory_models, fulls) for p in base.protections]
+    rows = iter(map_ordered(_ablation_row, args, workers))
+    out = []
+    for full, _ in fulls:
+        out.append(full)
+        out.extend(next(rows)[0] for _ in base.protections)
+    return out
 
 
-def _ablation_row(scenario, design, arch, m, p, budget) -> Ablation:
-    """One row of ``ablate``: ``design`` without protection ``p`` (None: all of it)."""
+def _reached(full: tuple, p: str) -> bool:
+    row, asked = full
+    return p in asked or row.verdict != "safe"      # (a violation stops early)
+
+
+def _ablation_row(scenario, design, arch, m, p, budget, reached=True):
+    """One row of ``ablate``: ``design`` without protection ``p`` (None: all of
+    it), and the protections its runs asked about."""
     base = get_design(design)
     why = p and get_arch(arch).inert(p)
     if why:
-        return Ablation(base.name, arch, scenario, m, p, "n/a", None, reason=why)
+        return Ablation(base.name, arch, scenario, m, p, "n/a", None, reason=why), ()
+    if not reached:
+        return Ablation(base.name, arch, scenario, m, p, "n/a", None,
+                        reason=f"{scenario} never runs the code it protects"), ()
     d = base if p is None else base.without(p)
+    d.asked.clear()
     verdict, v, n, secs = check_cell(scenario, m, budget, arch=arch, design=d)
+    asked = frozenset(d.asked)
     found = verdict in ("violation", "livelock", "deadlock")
     necessary = None if p is None or verdict == "incomplete" else found
     return Ablation(base.name, arch, scenario, m, p or "(none)", verdict, necessary,
-                    short_invariant(v), n or 0, secs)
+                    short_invariant(v), n or 0, secs), asked
 
 
 def _default_param(scenario: str, name: str):

@@ -122,7 +122,8 @@ def finish_fault(k, t, ptes, j, pfn, entry, file_rmap):
         if not file_rmap:
             # (1) the new page is initialised, smp_wmb() (__SetPageUptodate),
             # then (2) set_pte_at(). Pairs with: gup_fast's lockless pte read.
-            yield Fence("wmb")
+            if k.design.enabled("fault:smp_wmb"):
+                yield Fence("wmb")
         yield from write_entry(k, ptes, j, entry)
         if file_rmap:
             yield Rmw(k.mapcount(pfn), "add", 1, order="once")
@@ -161,7 +162,8 @@ def __pte_alloc(k, t, table, i):
     if enc.pmd_none(now):
         # (1) the empty table is initialised, smp_wmb(), then (2) the pmd is
         # populated. Pairs with: gup_fast's lockless pmd read.
-        yield Fence("wmb")
+        if k.design.enabled("fault:smp_wmb"):
+            yield Fence("wmb")
         now = enc.mk_table(new.pfn)
         yield from write_entry(k, table, i, now)
     yield from spin_unlock(lock)

@@ -162,7 +162,17 @@ def copy_page_range(k, t, child, vma):
     mm, geo, enc = t.mm, k.geo, k.enc
     seq = k.design.enabled("walker:write-protect-seq")
     if seq:
+        # (1) the count goes odd, then (2) copy_present_pte() reads each page's
+        # refcount (page_maybe_dma_pinned). Pairs with: gup_fast's pin, then its
+        # re-read of the count (read_seqcount_retry). A store then a load on
+        # each side: only a full barrier on both orders it. The kernel has
+        # smp_wmb() here (and the pte lock's acquire below): x86 and ARMv7
+        # (whose spin_lock ends in dmb) order it anyway, arm64 and powerpc do
+        # not (tests/kernel/test_weak_barriers.py). The protection
+        # fork:write_protect_seq-smp_mb adds the full barrier.
         yield from raw_write_seqcount(mm.write_protect_seq, begin=True)
+        if k.design.enabled("fork:write_protect_seq-smp_mb"):
+            yield Fence("mb")
     ret, addr = 0, vma.start
     while addr < vma.end and not ret:
         nxt = min(vma.end, (addr + geo.size("pmd")) & geo.mask("pmd"))

@@ -145,7 +145,8 @@ def _install_huge_pmd(k, mm, vma, table, i, ptes, hpage):
     # (1) the copied data and the page's counters, smp_wmb(), then (2) the pmd.
     # Pairs with: gup_pmd_range -> gup_huge_pmd reading the new pmd.
     yield Store(k.mapcount(hpage), 0)
-    yield Fence("wmb")
+    if k.design.enabled("collapse:smp_wmb"):
+        yield Fence("wmb")
     yield from spin_lock(mm.page_table_lock)
     # MODEL: the deposit is Python-side state (see the module docstring).
     mm.deposited[table.cell(i)] = ptes.pfn

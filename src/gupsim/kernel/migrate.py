@@ -33,7 +33,7 @@ is the pfn with no flag set (non-present, non-none).
 
 from __future__ import annotations
 
-from ..ops import Load, Note, Rmw, Store
+from ..ops import Fence, Load, Note, Rmw, Store
 from .cpu import flush_tlb_page
 from .mm import EAGAIN, ENOMEM, spin_lock, spin_unlock
 from .page import alloc_page, get_page, put_page
@@ -81,9 +81,26 @@ def migrate_page_move_mapping(k, pfn, expected_count=1):
 
 
 def migrate_page_copy(k, new, old):
-    """copy_highpage(): the contents move to the new page."""
+    """copy_highpage(): the contents move to the new page.
+
+    (2) the count check, then (3) the copy's reads of the old page. Pairs
+    with: a GUP user's store through its reference, then its put_page() (fully
+    ordered), which the check saw. Nothing in the kernel orders the two reads
+    (a control dependency does not order loads on arm64 or powerpc): under
+    armv8, power and lkmm the copy may miss that store
+    (tests/kernel/test_memory_scenarios.py). The protection migrate:smp_rmb,
+    not in any kernel, adds the read barrier."""
+    if k.design.enabled("migrate:smp_rmb"):
+        yield Fence("rmb")
     v = yield Load(k.data(old))
     yield Store(k.data(new), v)
+    # folio_migrate_flags() -> folio_mark_uptodate(): (1) the copy, smp_wmb(),
+    # then PG_uptodate, and after it (2) remove_migration_pte() publishes the
+    # new page. Pairs with: a GUP-fast walker that reads the new pte and
+    # writes through its reference: its store lands after the copy's.
+    # MODEL: the flag itself is not modelled.
+    if k.design.enabled("migrate:smp_wmb"):
+        yield Fence("wmb")
 
 
 def remove_migration_pte(k, t, ptes, j, old, new, write):

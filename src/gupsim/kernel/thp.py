@@ -85,7 +85,11 @@ def __split_huge_page_refcount(k, head):
         yield Assert(pins >= 0, "BUG_ON(page_mapcount(page_tail) < 0)", page=pfn, name="ref-across-split")
         tail_count += pins
         yield Rmw(k.count(pfn), "add", (head_mapcount + 1) + pins, order="once")
-        yield Fence("mb__after_atomic")   # after clearing PageTail the gup refcount can be released
+        # (1) the tail's _count holds its pins, then (2) PageTail is cleared: after
+        # that the GUP user's put_page() drops the tail's own count.
+        # Pairs with: put_page()'s compound_head() read, then its decrement.
+        if k.design.enabled("split:smp_mb__after_atomic"):
+            yield Fence("mb__after_atomic")
         yield Store(k.head(pfn), None)     # PageTail cleared, first_page overwritten
         yield Store(k.mapcount(pfn), head_mapcount)
     old = yield Rmw(k.count(head), "sub", tail_count, order="once")
@@ -101,7 +105,10 @@ def __split_huge_page_map(k, cpu, mm, table, i, head, addr=0):
     ptes = k.tables[mm.deposited[table.cell(i)]]   # pgtable_trans_huge_withdraw
     for j in range(nr):
         yield from write_entry(k, ptes, j, enc.mk_pte(head + j, write=enc.pmd_write(pmd)))
-    yield Fence("wmb")   # make the ptes visible before the pmd
+    # (1) the pte table's entries, then (2) the pmd that points at it.
+    # Pairs with: the walker reading the ptes through the pmd (address dependency).
+    if k.design.enabled("split:smp_wmb"):
+        yield Fence("wmb")
     # pmdp_invalidate(): not present (still splitting), flush; then populate.
     yield from write_entry(k, table, i, enc.pmd_mknotpresent(pmd))
     yield from flush_tlb_range(k, cpu, addr, addr + k.geo.size("pmd"))
@@ -142,7 +149,10 @@ def __split_huge_pmd_locked(k, cpu, table, i, pmd, ptes, addr):
     for j in range(nr):
         yield from write_entry(k, ptes, j, enc.mk_pte(head + j, write=enc.pmd_write(pmd)))
     yield Rmw(k.count(head), "add", nr - 1, order="once")   # one ref per pte mapping
-    yield Fence("wmb")
+    # (1) the pte table and the counts, then (2) pmd_populate(). Pairs with: the
+    # walker reading the ptes through the new pmd (address dependency).
+    if k.design.enabled("split:smp_wmb"):
+        yield Fence("wmb")
     yield from write_entry(k, table, i, enc.mk_table(ptes.pfn))
 
 
@@ -196,7 +206,8 @@ def split_huge_page_2016(k, t, addr):
         # the head last. Pairs with: try_get_folio()'s page_folio recheck.
         for pfn in range(head + nr - 1, head, -1):
             yield Store(k.head(pfn), None)
-            yield Fence("wmb")
+            if k.design.enabled("split:smp_wmb-tail"):
+                yield Fence("wmb")
             yield from page_ref_unfreeze(k, pfn, 1)
         yield from page_ref_unfreeze(k, head, 1)
         yield Note(f"split_huge_page: page {head} split")

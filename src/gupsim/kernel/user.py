@@ -36,12 +36,15 @@ other (the real MMU reads the 64-bit entry at once).
 
 from __future__ import annotations
 
-from ..ops import IrqDisable, IrqEnable, Load, Rmw, SpinHint, Store
+from ..ops import AddrScope, IrqDisable, IrqEnable, Load, Rmw, SpinHint, Store
 from .mm import EFAULT
 from .page import check_page_owner
-from .pagetable import PAGE_SIZE, lower_table, read_entry
+from .pagetable import PAGE_SIZE, entry_regs, lower_table, read_entry
 
 FAULT, RETRY = "fault", "retry"
+# Every level's entry registers: an access through a translation depends on all
+# the reads of its walk (those of levels the walk did not reach are unset).
+HW_REGS = tuple(r for lvl in ("pgd", "pud", "pmd", "pte") for r in (f"hw.{lvl}", f"hw.{lvl}.hi"))
 
 
 def hw_walk(k, mm, addr):
@@ -49,12 +52,23 @@ def hw_walk(k, mm, addr):
 
     Lockless reads of every level, as the hardware does; a huge pmd maps the
     page directly. Pairs with: zap_pte_range / free_pgtables (clear, flush,
-    then free), which the flush makes wait for an instruction in flight."""
+    then free), which the flush makes wait for an instruction in flight.
+
+    MODEL (weak models): each level is read through the entry above it (an
+    address dependency, ``hw.<level>`` registers), and the translated access
+    depends on the last entry read (``_instruction``'s ``AddrScope``), as the
+    translation-table-walk ordering of the Armv8-A virtual-memory model
+    (Simner et al., "Relaxed virtual memory in Armv8-A", ESOP 2022) has it.
+    What a walk is *not* ordered with is a plain store of the same CPU to a
+    table, which needs dsb; the model has no such self-modifying tables."""
     geo, enc = k.geo, k.enc
     table = mm.pgd
+    above: tuple = ()
     while table is not None:
         i = geo.index(table.level, addr)
-        v = yield from read_entry(k, table, i, "MMU page-table walk")
+        reg = f"hw.{table.level}"
+        v = yield from read_entry(k, table, i, "MMU page-table walk", reg=reg, addr=above)
+        above = entry_regs(reg, table)
         if not enc.flag(v, "present"):
             return None
         if table.level == "pte":
@@ -77,13 +91,15 @@ def _translate(k, t, page, write):
     """TLB lookup, else walk and fill: ``(pfn, writable, gen)``, FAULT or
     RETRY (a broadcast flush invalidated the cell while we walked)."""
     cell = _tlb_cell(k, t, page)
-    seen = (yield Load(cell)) if cell else None
+    seen = (yield Load(cell, reg="hw.tlb")) if cell else None
     if isinstance(seen, tuple) and (seen[1] or not write):
+        yield AddrScope("hw.tlb")         # the access goes where the TLB entry says
         return seen
     found = yield from hw_walk(k, t.mm, page)
     if found is None or (write and not found[1]):
         return FAULT
     pfn, writable, special = found
+    yield AddrScope(*HW_REGS)             # the frame's address is the translation's
     gen = None if special else (yield Load(k.alloc_gen(pfn)))
     entry = (pfn, writable, gen)
     if cell:
@@ -115,6 +131,7 @@ def _instruction(k, t, addr, write, value):
             out = 0
         else:
             out = yield Load(k.data(pfn))
+    yield AddrScope()
     if was_on:
         yield IrqEnable()
     if marked:

@@ -44,6 +44,16 @@ gup-vs-fork read    modern, mm_era=5.18               violation: pin-exclusive
 gup-vs-fork read    modern without                    violation: pin-exclusive
                     walker:write-protect-seq
 ==================  ================================  =========================
+
+Under the weak models: dirty-cow is the same; gup-vs-fork with modern is a
+violation (pin-exclusive) on arm64 (armv8, lkmm) and powerpc (power), safe
+on x86 (tso) and 32-bit ARM (armv7). fork makes write_protect_seq odd and
+then reads each refcount; GUP-fast pins, then re-reads the count: a store
+then a load on each side, which needs a full barrier on both, and fork's
+side has smp_wmb() and the pte lock's acquire only (ARMv7's spin_lock ends in
+a dmb, which is enough). ``modern+fork:write_protect_seq-smp_mb`` (a barrier
+no kernel has) is safe. A finding of this model, under study
+(kernel/fork.py, tests/kernel/test_weak_barriers.py).
 """
 
 from __future__ import annotations

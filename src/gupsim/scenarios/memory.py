@@ -50,6 +50,18 @@ gup-vs-migration       arm64     generic-rcu-2014 without       violation
   turning the pte into a migration entry; a walker without the pte re-check
   keeps a pin on the old page while the process is moved to the new one (the
   DMA write is lost), or takes get_page() on the freed old page.
+
+Under the weak models (tested under each arch's own model and under lkmm):
+the same table, except gup-vs-migration for modern and generic-rcu-2014 on
+arm64 (armv8, lkmm) and on x86-64 under lkmm (tso is safe): a violation,
+gup-write-reaches-mapping. Migration reads the count, then copies the page,
+and nothing orders the two reads (a control dependency does not order loads
+on arm64 or powerpc): a GUP user's store, then its put_page(), which the
+check saw, may be missing from the copy. With ``+migrate:smp_rmb`` (a read
+barrier no kernel has) the cells are safe, and then the kernel's smp_wmb() in
+folio_mark_uptodate() before the new page is mapped (``migrate:smp_wmb``) is
+necessary: without it the copy's store may land after the GUP write through
+the new pte. A finding of this model, under study (kernel/migrate.py).
 """
 
 from __future__ import annotations

@@ -54,6 +54,30 @@ PROTECTIONS: dict[str, str] = {
     "collapse:isolate_lru_page": "khugepaged: isolate_lru_page()'s TestClearPageLRU(), "
                                  "a fully ordered bitop between the refcount check and "
                                  "the copy of the page",
+    "walker:pin-smp_mb__after_atomic": "try_grab_folio(): smp_mb__after_atomic() after a "
+                                       "FOLL_PIN raises the pin count, before the pte/pmd "
+                                       "re-check",
+    "split:smp_mb__after_atomic": "__split_huge_page_refcount() (2013): smp_mb__after_atomic() "
+                                  "between moving a tail's pins into its _count and clearing "
+                                  "PageTail",
+    "split:smp_wmb": "THP split: smp_wmb() between filling the pte table and the pmd "
+                     "that points at it (__split_huge_page_map 2013, "
+                     "__split_huge_pmd_locked 2016)",
+    "split:smp_wmb-tail": "__split_huge_page() (2016): smp_wmb() between a tail's "
+                          "clear_compound_head() and its page_ref_unfreeze()",
+    "collapse:smp_wmb": "collapse_huge_page(): smp_wmb() between the copied huge page "
+                        "and set_pmd_at()",
+    "fault:smp_wmb": "smp_wmb() before set_pte_at()/pmd_populate() publishes a new page "
+                     "(__SetPageUptodate) or page table (__pte_alloc)",
+    "fork:write_protect_seq-smp_mb": "not in any kernel: smp_mb() after fork's "
+                                     "raw_write_seqcount_begin(), before it reads the "
+                                     "refcounts (what arm64 and powerpc need under the "
+                                     "weak models; add it with +)",
+    "migrate:smp_wmb": "folio_migrate_flags() -> folio_mark_uptodate(): smp_wmb() between "
+                       "the copy and the migration pte that publishes the new page",
+    "migrate:smp_rmb": "not in any kernel: smp_rmb() between migration's refcount check "
+                       "and its copy of an anonymous page (what the weak models ask "
+                       "for; add it with +)",
     "walker:write-protect-seq": "FOLL_PIN walkers read mm->write_protect_seq before and "
                                 "after the walk and give up if a fork ran (v5.13, commit "
                                 "57efa1fe5957); fork writes it around copy_page_range",
@@ -85,6 +109,10 @@ class Design:
     removed: tuple[str, ...] = ()
 
     def __post_init__(self):
+        # The protections the model asked about, over every run of this object
+        # (not a field: copies start empty). An ablation of a protection the
+        # scenario never asks about is n/a.
+        object.__setattr__(self, "asked", set())
         if self.walker is not None and self.walker not in WALKERS:
             raise UsageError(f"walker={self.walker!r}: expected one of {', '.join(WALKERS)}")
         for p in self.protections + self.removed:
@@ -95,6 +123,7 @@ class Design:
         """Is protection ``name`` in force? (Unknown names are a usage error.)"""
         if name not in PROTECTIONS:
             raise UnknownName("protection", name, PROTECTIONS)
+        self.asked.add(name)
         return name in self.protections
 
     def without(self, *names: str) -> "Design":
@@ -119,7 +148,9 @@ class Design:
 
 # Every design lives on top of the arch's TLB flush and of the rest of mm; listing
 # their protections makes them ablatable.
-_FLUSH = ("tlb:flush-ipi", "collapse:isolate_lru_page")
+_FLUSH = ("tlb:flush-ipi", "collapse:isolate_lru_page", "collapse:smp_wmb", "split:smp_wmb",
+          "split:smp_mb__after_atomic", "split:smp_wmb-tail", "fault:smp_wmb",
+          "migrate:smp_wmb")
 
 DESIGNS: dict[str, Design] = {d.name: d for d in (
     Design("x86-2008", "x86", 2008,
@@ -155,12 +186,13 @@ DESIGNS: dict[str, Design] = {d.name: d for d in (
            ("walker:irqs-off", "walker:speculative-ref", "walker:recheck-folio",
             "walker:recheck-pte", "walker:recheck-pmd", "table:rcu-free",
             "walker:gup_get_pte", "walker:pmdp_get_lockless",
-            "collapse:tlb_remove_table_sync_one", "walker:write-protect-seq") + _FLUSH,
+            "collapse:tlb_remove_table_sync_one", "walker:write-protect-seq",
+            "walker:pin-smp_mb__after_atomic") + _FLUSH,
            "mm/gup.c today: try_grab_folio_fast() with the folio recheck, pmd and "
            "pte rechecks, refcount-freezing THP split, RCU table freeing, "
            "mm->write_protect_seq against fork",
            requires_pte_special=True),
-    Design("weak-default", None, 2013, (),
+    Design("weak-default", None, 2013, _FLUSH,
            "mm/util.c weak __get_user_pages_fast() returning 0 (ARM before 2014)"),
 )}
 

@@ -46,6 +46,9 @@ class Walk:
     write: bool
     flags: int = FOLL_GET
     pages: list[int] = field(default_factory=list)
+    regs: dict = field(default_factory=dict)
+    """(weak models) Per level, the registers its entry was read into: what
+    the reads through that entry depend on (``entry_regs``)."""
 
     @property
     def nr(self) -> int:
@@ -94,7 +97,11 @@ def try_grab_folio_fast(k, pfn, refs, flags):
         yield Rmw(f"page[{folio}]._pincount", "add", refs, order="once")
     else:
         yield Rmw(k.count(folio), "add", refs * (GUP_PIN_COUNTING_BIAS - 1), order="once")
-    yield Fence("mb__after_atomic")
+    # (1) raise the pin count, then (2) the caller re-checks the pte/pmd.
+    # Pairs with: a page_maybe_dma_pinned() check after clearing the pte or the
+    # anon-exclusive bit (fork, migration, swap-out).
+    if k.design.enabled("walker:pin-smp_mb__after_atomic"):
+        yield Fence("mb__after_atomic")
     return folio
 
 
@@ -109,7 +116,7 @@ def gup_put_folio(k, folio, refs, flags):
 
 # --- the levels ---------------------------------------------------------------------
 
-def lockless_read(k, table, i, protection, reg, addr=()):
+def lockless_read(k, table, i, protection, *, reg=None, addr=()):
     """gup_get_pte() (x86, 2008) / ptep_get_lockless() / pmdp_get_lockless() (2020).
 
     On split-entry arches with ``protection`` in force: (1) low, smp_rmb(),
@@ -136,11 +143,13 @@ def lockless_read(k, table, i, protection, reg, addr=()):
             return v
 
 
-def gup_get_pte(k, table, i, addr=()):
-    return (yield from lockless_read(k, table, i, "walker:gup_get_pte", "pte", addr))
+def gup_get_pte(k, table, i):
+    """The pte, read into register ``pte``; the caller's ``AddrScope`` gives
+    the address dependency on the pmd."""
+    return (yield from lockless_read(k, table, i, "walker:gup_get_pte", reg="pte"))
 
 
-def gup_pte_range(k, w: Walk, pmd, pmd_ref, addr, end, pmd_regs=()):
+def gup_pte_range(k, w: Walk, pmd, pmd_ref, addr, end):
     """gup_fast_pte_range() and its ancestors.
 
     Dependencies (weak models): the pte is read at ``pte_offset_map(&pmd,
@@ -152,6 +161,7 @@ def gup_pte_range(k, w: Walk, pmd, pmd_ref, addr, end, pmd_regs=()):
     these dependencies complete on arm64 and powerpc as READ_ONCE's address
     dependency ordering does in the kernel."""
     d, enc = k.design, k.enc
+    pmd_regs = w.regs.get("pmd", ())
     table = lower_table(k, pmd)
     yield Assert(table is not None, "pmd points to something that is not a page table "
                  "(torn or stale pmd)", pmd=enc.describe(pmd), name="torn-pmd")
@@ -162,7 +172,9 @@ def gup_pte_range(k, w: Walk, pmd, pmd_ref, addr, end, pmd_regs=()):
     pte_regs = entry_regs("pte", table)
     while True:
         i = k.geo.index("pte", addr)
-        pte = yield from gup_get_pte(k, table, i, pmd_regs)
+        yield AddrScope(*pmd_regs)          # ptep = pte_offset_map(&pmd, addr)
+        pte = yield from gup_get_pte(k, table, i)
+        yield AddrScope()
         yield Branch(*pte_regs)
         if d.walker == "folio" and enc.pte_protnone(pte):
             return False
@@ -282,20 +294,22 @@ def gup_huge_pmd(k, w: Walk, pmd, pmd_ref, addr, end):
     return True
 
 
-def gup_pmd_range(k, w: Walk, pud, pud_ref, addr, end, pud_regs=()):
+def gup_pmd_range(k, w: Walk, pud, pud_ref, addr, end):
     d, enc, geo = k.design, k.enc, k.geo
     folded = geo.folded("pmd")
     table = None if folded else lower_table(k, pud)
     while True:
         nxt = geo.addr_end("pmd", addr, end)
         if folded:
-            pmd, ref, pmd_regs = pud, pud_ref, pud_regs
+            pmd, ref = pud, pud_ref
+            w.regs["pmd"] = w.regs.get("pud", ())
         else:
             i = geo.index("pmd", addr)
-            pmd = yield from lockless_read(k, table, i, "walker:pmdp_get_lockless", "pmd",
-                                           pud_regs)
-            ref, pmd_regs = (table, i), entry_regs("pmd", table)
-            yield Branch(*pmd_regs)
+            pmd = yield from lockless_read(k, table, i, "walker:pmdp_get_lockless", reg="pmd",
+                                           addr=w.regs.get("pud", ()))
+            ref = (table, i)
+            w.regs["pmd"] = entry_regs("pmd", table)
+            yield Branch(*w.regs["pmd"])
         if enc.pmd_none(pmd) or (d.walker == "folio" and not enc.pmd_present(pmd)):
             return False
         # The 2013 walkers: a splitting pmd sends us to the slow path, which
@@ -305,9 +319,10 @@ def gup_pmd_range(k, w: Walk, pud, pud_ref, addr, end, pud_regs=()):
         if enc.pmd_huge(pmd):
             if d.walker == "folio" and enc.pte_protnone(pmd):
                 return False
-            ok = yield from _put_through(k, pmd_regs, gup_huge_pmd(k, w, pmd, ref, addr, nxt))
+            ok = yield from _put_through(k, w.regs["pmd"],
+                                         gup_huge_pmd(k, w, pmd, ref, addr, nxt))
         else:
-            ok = yield from gup_pte_range(k, w, pmd, ref, addr, nxt, pmd_regs)
+            ok = yield from gup_pte_range(k, w, pmd, ref, addr, nxt)
         if not ok:
             return False
         addr = nxt
@@ -315,20 +330,21 @@ def gup_pmd_range(k, w: Walk, pud, pud_ref, addr, end, pud_regs=()):
             return True
 
 
-def gup_pud_range(k, w: Walk, pgd, pgd_ref, addr, end, pgd_regs=()):
+def gup_pud_range(k, w: Walk, pgd, pgd_ref, addr, end):
     geo = k.geo
     if geo.folded("pud"):
-        return (yield from gup_pmd_range(k, w, pgd, pgd_ref, addr, end, pgd_regs))
+        w.regs["pud"] = w.regs.get("pgd", ())
+        return (yield from gup_pmd_range(k, w, pgd, pgd_ref, addr, end))
     table = lower_table(k, pgd)
     while True:
         nxt = geo.addr_end("pud", addr, end)
         i = geo.index("pud", addr)
-        pud = yield from read_entry(k, table, i, reg="pud", addr=pgd_regs)
-        yield Branch(*entry_regs("pud", table))
+        pud = yield from read_entry(k, table, i, reg="pud", addr=w.regs.get("pgd", ()))
+        w.regs["pud"] = entry_regs("pud", table)
+        yield Branch(*w.regs["pud"])
         if k.enc.pmd_none(pud):
             return False
-        if not (yield from gup_pmd_range(k, w, pud, (table, i), addr, nxt,
-                                         entry_regs("pud", table))):
+        if not (yield from gup_pmd_range(k, w, pud, (table, i), addr, nxt)):
             return False
         addr = nxt
         if addr == end:
@@ -341,11 +357,11 @@ def gup_pgd_range(k, mm, w: Walk, addr, end):
         nxt = geo.addr_end("pgd", addr, end)
         i = geo.index("pgd", addr)
         pgd = yield from read_entry(k, mm.pgd, i, reg="pgd")
-        yield Branch(*entry_regs("pgd", mm.pgd))
+        w.regs["pgd"] = entry_regs("pgd", mm.pgd)
+        yield Branch(*w.regs["pgd"])
         if k.enc.pmd_none(pgd):
             return
-        if not (yield from gup_pud_range(k, w, pgd, (mm.pgd, i), addr, nxt,
-                                         entry_regs("pgd", mm.pgd))):
+        if not (yield from gup_pud_range(k, w, pgd, (mm.pgd, i), addr, nxt)):
             return
         addr = nxt
         if addr == end:
