@@ -95,7 +95,7 @@ class CatModel:
         """The model allows every interleaving of ordering-only primitives (true
         of LKMM and the shipped hardware models; tested on every litmus
         candidate): ``consistent`` may then answer from the graph's shape."""
-        self._sc_tags = ORDERING_TAGS if prog.locks else ORDERING_TAGS | LOCK_TAGS
+        self._sc_tags = ORDERING_TAGS | LOCK_TAGS
 
     def __repr__(self) -> str:
         return f"CatModel({self.title!r}, {len(self.prog.steps)} steps)"
@@ -126,12 +126,13 @@ class CatModel:
 
     def consistent(self, graph) -> bool:
         """``check(graph).consistent``, answered without running the model when
-        the graph is an interleaving (``sequentially_consistent``) of accesses
-        and fences whose tags only order (``ORDERING_TAGS``; lock events too
-        when the model does not derive their reads-from itself, as lock.cat
-        does): such a graph is allowed by every model weaker than SC. Other
-        tags (grace periods, read-side critical sections) constrain more than
-        an interleaving of their events says, so the model judges them."""
+        the graph is an interleaving (``sequentially_consistent``) of accesses,
+        fences and lock events whose tags only order (``ORDERING_TAGS``,
+        ``LOCK_TAGS``: in an interleaving each lock read reads the unlock
+        before it, which is what lock.cat derives): such a graph is allowed by
+        every model weaker than SC. Other tags (grace periods, read-side
+        critical sections) constrain more than an interleaving of their events
+        says, so the model judges them."""
         if self.weaker_than_sc and self.sc_allows(graph):
             return True
         return self.run(graph).ok

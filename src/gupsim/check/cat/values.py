@@ -217,8 +217,10 @@ class Algebra:
         out = [0] * self.n
         for a, row in enumerate(r.rows):
             bit = 1 << a
-            for b in bits(row):
-                out[b] |= bit
+            while row:
+                low = row & -row
+                out[low.bit_length() - 1] |= bit
+                row ^= low
         return Rel(out)
 
     def toid(self, s: int) -> Rel:
