@@ -22,6 +22,16 @@ tests/kernel/test_kernel_scenarios.py with dfs and a preemption bound of 2):
   read against pmd_clear), safe for modern (pmdp_get_lockless, 2020).
 * futex-thp-tail: weak-default never makes progress; generic-rcu-2014 returns,
   also with a concurrent split.
+
+Under each arch's own memory model (the default: tso, armv8, armv7, power)
+every verdict is the same (tests/matrix/test_matrix_cells.py). Under lkmm
+(``gupsim matrix --memory-models lkmm``, 2.5 min with two workers; not in
+the tests) every cell is the same except x86-pae against the split: x86-2008
+reads the pmd's two halves with two plain loads and relies on x86's load-load
+order; under LKMM the halves may be read out of order, and the walker follows
+a torn pmd (the new low half, the old high half) into the wrong page table
+(pfn-valid); generic-rcu-2014 and modern there hit the 60 s cell budget
+(incomplete).
 """
 
 from __future__ import annotations
