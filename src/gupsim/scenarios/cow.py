@@ -45,7 +45,8 @@ gup-vs-fork read    modern without                    violation: pin-exclusive
                     walker:write-protect-seq
 ==================  ================================  =========================
 
-Under the weak models: dirty-cow is the same; gup-vs-fork with modern is a
+Under the weak models: dirty-cow is the same (checked by hand under armv8,
+power and lkmm: 30-55 s a run); gup-vs-fork with modern is a
 violation (pin-exclusive) on arm64 (armv8, lkmm) and powerpc (power), safe
 on x86 (tso) and 32-bit ARM (armv7). fork makes write_protect_seq odd and
 then reads each refcount; GUP-fast pins, then re-reads the count: a store
