@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from .check import CheckConfig, check
 from .check.memory import ALL_MODELS, MODELS as OPERATIONAL
@@ -284,8 +284,7 @@ def _ablation_row(scenario, design, arch, m, p, budget, reached=True):
     if not reached:
         return Ablation(base.name, arch, scenario, m, p, "n/a", None,
                         reason=f"{scenario} never runs the code it protects"), ()
-    d = base if p is None else base.without(p)
-    d.asked.clear()
+    d = replace(base) if p is None else base.without(p)     # (a copy: its own ``asked``)
     verdict, v, n, secs = check_cell(scenario, m, budget, arch=arch, design=d)
     asked = frozenset(d.asked)
     found = verdict in ("violation", "livelock", "deadlock")

@@ -164,9 +164,8 @@ def sequentially_consistent(g: ExecutionGraph) -> bool:
         if i < len(ws):
             succ[r].append(ws[i])
     for r, w in g.rmw:
-        ws = g.co[g.events[w].cell]
         src = g.rf.get(r)
-        if src is None or pos[w] != pos[src] + 1 or ws[pos[src]] != src:
+        if src is None or pos[w] != pos[src] + 1:
             return False
     for out in succ:
         for b in out:

@@ -193,17 +193,17 @@ def gup_pte_range(k, w: Walk, pmd, pmd_ref, addr, end):
             # mmops.zap_pte_range, mmops.shrink_page (unmap, then look at the
             # count) and thp.split_huge_page_2016 (pmdp_invalidate, then freeze).
             if d.enabled("walker:recheck-pmd") and pmd != (yield from _reread(k, pmd_ref)):
-                yield from _put_through(k, pte_regs, gup_put_folio(k, folio, 1, w.flags))
+                yield from _through_entry(k, pte_regs, gup_put_folio(k, folio, 1, w.flags))
                 return False
             if d.enabled("walker:recheck-pte") and pte != (
                     yield from read_entry(k, table, i, addr=pmd_regs)):
-                yield from _put_through(k, pte_regs, gup_put_folio(k, folio, 1, w.flags))
+                yield from _through_entry(k, pte_regs, gup_put_folio(k, folio, 1, w.flags))
                 return False
             # v5.19: a read-only pin of a maybe-shared anon page goes to the slow
             # path, which unshares it. Pairs with: fork.page_try_dup_anon_rmap.
-            if not enc.pte_write(pte) and (yield from _put_through(
+            if not enc.pte_write(pte) and (yield from _through_entry(
                     k, pte_regs, gup_must_unshare(k, w.flags, pfn))):
-                yield from _put_through(k, pte_regs, gup_put_folio(k, folio, 1, w.flags))
+                yield from _through_entry(k, pte_regs, gup_put_folio(k, folio, 1, w.flags))
                 return False
         else:
             ok = yield from _get_ref(k, pfn)
@@ -215,7 +215,7 @@ def gup_pte_range(k, w: Walk, pmd, pmd_ref, addr, end):
             # (clear pte, then page_freeze_refs).
             if d.enabled("walker:recheck-pte") and pte != (
                     yield from read_entry(k, table, i, addr=pmd_regs)):
-                yield from _put_through(k, pte_regs, put_page(k, pfn))
+                yield from _through_entry(k, pte_regs, put_page(k, pfn))
                 return False
         w.pages.append(pfn)
         addr += PAGE_SIZE
@@ -231,7 +231,7 @@ def _reread(k, ref):
     return (yield from read_entry(k, table, i))
 
 
-def _put_through(k, regs, body):
+def _through_entry(k, regs, body):
     """Run ``body`` (accesses to the page an entry maps) with their addresses
     computed from that entry's registers ``regs``."""
     yield AddrScope(*regs)
@@ -319,7 +319,7 @@ def gup_pmd_range(k, w: Walk, pud, pud_ref, addr, end):
         if enc.pmd_huge(pmd):
             if d.walker == "folio" and enc.pte_protnone(pmd):
                 return False
-            ok = yield from _put_through(k, w.regs["pmd"],
+            ok = yield from _through_entry(k, w.regs["pmd"],
                                          gup_huge_pmd(k, w, pmd, ref, addr, nxt))
         else:
             ok = yield from gup_pte_range(k, w, pmd, ref, addr, nxt)
