@@ -1,5 +1,7 @@
-"""Where the kernel's C litmus tests are: ``GUPSIM_LKMM_LITMUS`` or the shared
-copy next to the worktree (``../shared/litmus/lkmm``)."""
+"""Where the kernel's C litmus tests are: ``GUPSIM_LKMM_LITMUS``, the shared
+copy next to the worktree (``../shared/litmus/lkmm``), or the copy ``make``
+fetches from Debian's linux-source package (``.cache/lkmm``, laid out the same
+way by ``scripts/fetch_lkmm.py``)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def lkmm_dir() -> Path:
     env = os.environ.get("GUPSIM_LKMM_LITMUS")
-    return Path(env) if env else ROOT.parent / "shared" / "litmus" / "lkmm"
+    if env:
+        return Path(env)
+    shared = ROOT.parent / "shared" / "litmus" / "lkmm"
+    return shared if shared.is_dir() else ROOT / ".cache" / "lkmm"
 
 
 def lkmm_files() -> list[Path]:

@@ -44,8 +44,10 @@ def find_lkmm(cat_dir: str | os.PathLike | None = None) -> Path:
     """The directory holding the kernel's linux-kernel.cat/.bell and lock.cat.
 
     In order: ``cat_dir`` (``--cat-dir``), ``$GUPSIM_LKMM_DIR``, a kernel
-    tree's ``tools/memory-model/`` under the current directory, then
-    ``../shared/litmus/lkmm/model`` next to the repository root.
+    tree's ``tools/memory-model/`` under the current directory,
+    ``../shared/litmus/lkmm/model`` next to the repository root, then the
+    copy ``make`` fetches from Debian's linux-source package into
+    ``.cache/lkmm/model`` (``scripts/fetch_lkmm.py``).
     """
     tried = []
     explicit = cat_dir if cat_dir is not None else os.environ.get(ENV_DIR) or None
@@ -57,13 +59,14 @@ def find_lkmm(cat_dir: str | os.PathLike | None = None) -> Path:
         raise UsageError(f"LKMM directory {str(d)!r} has no {', '.join(missing)}: point "
                          f"--cat-dir or {ENV_DIR} at a kernel tree's tools/memory-model")
     for d in (Path.cwd() / "tools" / "memory-model",
-              _REPO.parent / "shared" / "litmus" / "lkmm" / "model"):
+              _REPO.parent / "shared" / "litmus" / "lkmm" / "model",
+              _REPO / ".cache" / "lkmm" / "model"):
         tried.append(str(d))
         if _has_lkmm(d):
             return d
     raise UsageError(f"the Linux-kernel memory model files ({', '.join(LKMM_FILES)}) are "
                      f"not in {' or '.join(tried)}: pass --cat-dir or set {ENV_DIR} to a "
-                     f"kernel tree's tools/memory-model")
+                     f"kernel tree's tools/memory-model (or run scripts/fetch_lkmm.py)")
 
 
 def _has_lkmm(d: Path) -> bool:
