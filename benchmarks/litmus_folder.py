@@ -11,24 +11,16 @@ asserted.
 from __future__ import annotations
 
 import argparse
-import time
 
 from gupsim.errors import GupsimError
-from gupsim.litmus import compile_test, parse_file
-from gupsim.litmus.run import collect, run
+from gupsim.litmus.run import bench_folder
 
 
 def bench(folder: str, model: str, strategy: str | None) -> str:
-    t0 = time.perf_counter()
-    tests = [compile_test(parse_file(p)) for p in collect([folder])]
-    results = [run(t, model, strategy) for t in tests]
-    seconds = time.perf_counter() - t0
-    executions = sum(r.executions for r in results)
-    match = sum(1 for r in results if r.judged)
-    slow = max(results, key=lambda r: r.seconds)
-    return (f"{model:5} {len(results):3} tests  {executions:6,} executions  "
-            f"{match:3} match  {seconds:7.2f} s  (slowest: {slow.name} {slow.seconds:.2f} s, "
-            f"{slow.strategy})")
+    row = bench_folder([folder], model, strategy)
+    return (f"{model:5} {row['tests']:3} tests  {row['executions']:6,} executions  "
+            f"{row['match']:3} match  {row['seconds']:7.2f} s  {row['per_second'] or 0:9,.0f} exec/s  "
+            f"(slowest: {row['slowest']} {row['slowest_seconds']:.2f} s, {row['strategy']})")
 
 
 def main() -> int:

@@ -505,9 +505,20 @@ def bench_row(name: str, n: int, strategy: str, quiet: bool = False, workers: in
 @_json_option
 @click.option("--plot", "plot_path", metavar="PATH", callback=_out_path,
               help="Write a PNG: executions/s per program, explored vs published counts.")
+@click.option("--litmus", "litmus_paths", multiple=True, metavar="PATH",
+              type=click.Path(exists=True),
+              help="Instead: time a folder (or file) of C litmus tests, e.g. the kernel's "
+                   "tools/memory-model/litmus-tests (repeatable).")
+@click.option("--memory-models", "litmus_models", default="lkmm", show_default=True,
+              metavar="M1,M2", help="With --litmus: the models to time the folder under.")
 def bench(program, n, strategy, max_executions, max_seconds, workers, as_json,
-          plot_path=None):
-    """Run the classic DPOR benchmarks and compare with the published counts."""
+          plot_path=None, litmus_paths=(), litmus_models="lkmm"):
+    """Run the classic DPOR benchmarks and compare with the published counts.
+
+    With --litmus PATH: parse, compile and explore every C litmus test there
+    under each memory model, and print executions/s of the whole folder."""
+    if litmus_paths:
+        return _bench_litmus(litmus_paths, litmus_models, as_json)
     from .programs.dpor_bench import BENCHMARKS
     if program is not None:
         program = program.removeprefix("bench/")
@@ -532,6 +543,28 @@ def bench(program, n, strategy, max_executions, max_seconds, workers, as_json,
         click.echo(json.dumps(rows, indent=2))
     elif not all(r["complete"] for r in rows):
         click.echo("+: stopped by --max-executions/--max-seconds before the end")
+
+
+def _bench_litmus(paths, models: str, as_json: bool) -> None:
+    from .litmus.run import bench_folder
+    names = [m.strip() for m in models.split(",") if m.strip()]
+    known = _memory_models()
+    for m in names or [models]:
+        if m not in known:
+            raise UnknownName("memory model", m, known)
+    rows = []
+    if not as_json:
+        click.echo(f"{'model':6} {'tests':>5} {'executions':>11} {'match':>6} {'seconds':>8} "
+                   f"{'exec/s':>9}  slowest")
+    for m in names:
+        row = bench_folder(paths, m)
+        rows.append(row)
+        if not as_json:
+            click.echo(f"{m:6} {row['tests']:5} {row['executions']:11,} {row['match']:6} "
+                       f"{row['seconds']:8.2f} {row['per_second'] or 0:9,.0f}  "
+                       f"{row['slowest']} ({row['slowest_seconds']:.2f} s)")
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
 
 
 def _bench_runs(program: str | None, n: int | None) -> list[tuple[str, int]]:
@@ -794,7 +827,7 @@ def litmus(paths, model, strategy, judge, as_json):
 @click.argument("model", default="lkmm")
 @click.option("--cat-dir", type=click.Path(file_okay=False),
               help="The kernel's tools/memory-model (default: $GUPSIM_LKMM_DIR, "
-                   "./tools/memory-model, ../shared/litmus/lkmm/model).")
+                   "./tools/memory-model, ../shared/litmus/lkmm/model, .cache/lkmm/model).")
 def cat_(model, cat_dir):
     """Load a cat memory model (lkmm, a .cat/.cfg path, or a name in gupsim/models)
     and list its checks and flags; a bad model is one line, exit 2."""

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from gupsim.cli import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "litmus"))
-from lkmm_files import lkmm_dir, lkmm_test  # noqa: E402
+from lkmm_files import expected_count, lkmm_dir, lkmm_test  # noqa: E402
 
 
 def run(*args: str):
@@ -66,7 +66,7 @@ def test_a_folder_runs_every_test_sorted_as_json():
     result = run("litmus", str(where), "--model", "sc", "--json")
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert len(data) == 55
+    assert len(data) == expected_count()
     assert [d["path"] for d in data] == sorted(d["path"] for d in data)
     by_name = {d["test"]: d for d in data}
     assert by_name["RM-broken"]["observation"] == "Never"
@@ -96,3 +96,26 @@ def test_malformed_file_is_one_line_with_position(tmp_path):
 def test_list_memory_models_still_works():
     result = run("list", "memory-models")
     assert result.exit_code == 0 and result.stdout.startswith("sc ")
+
+
+def test_bench_litmus_reports_executions_per_second_of_the_folder():
+    where = lkmm_dir()
+    text = run("bench", "--litmus", str(where), "--memory-models", "sc,tso")
+    assert text.exit_code == 0, text.output
+    lines = text.stdout.splitlines()
+    assert lines[0].split()[:4] == ["model", "tests", "executions", "match"]
+    assert [ln.split()[0] for ln in lines[1:]] == ["sc", "tso"]
+    data = json.loads(run("bench", "--litmus", str(where), "--memory-models", "sc",
+                          "--json").stdout)
+    (row,) = data
+    assert row["model"] == "sc" and row["tests"] == expected_count()
+    # Every test's final states are explored at least once, and SC is the
+    # strongest model, so no "Sometimes" test can match only by luck here.
+    assert row["executions"] >= row["tests"] and row["per_second"] > 0
+    assert row["match"] + row["mismatch"] <= row["tests"]
+    assert row["slowest"] and row["slowest_seconds"] <= row["seconds"]
+
+
+def test_bench_litmus_bad_model_is_one_line():
+    one_line_error(run("bench", "--litmus", str(lkmm_dir()), "--memory-models", "sc,arm9"),
+                   "arm9", "lkmm")

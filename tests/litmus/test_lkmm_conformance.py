@@ -1,6 +1,7 @@
 """The kernel's own LKMM litmus tests, judged under ``lkmm`` like herd7.
 
-Every one of the 55 tests of ``../shared/litmus/lkmm`` must observe what its
+Every one of the kernel's tests (55 in ``../shared/litmus/lkmm``, 47 in a kernel
+tree or ``.cache/lkmm``) must observe what its
 ``Result:`` line says (``DEADLOCK`` is ``Never 0 0``), with the model read from
 the kernel's own ``linux-kernel.cat``. ``dpor`` must agree with ``enum`` on
 every test without load buffering in its executions (which dpor's revisits do

@@ -253,3 +253,22 @@ def collect(paths) -> list[Path]:
             raise UsageError(f"{raw}: no such file or folder; give a .litmus file or a "
                              f"folder of them")
     return out
+
+
+def bench_folder(paths, model: str = "lkmm", strategy: str | None = None) -> dict:
+    """Parse, compile and explore every test of ``paths`` under ``model``: one
+    JSON-able row with the tests, the executions explored, how many observe
+    their ``Result:`` line, the wall-clock seconds of the whole folder and the
+    executions per second (``gupsim bench --litmus``)."""
+    t0 = time.perf_counter()
+    results = [run(compile_test(parse_file(p)), model, strategy) for p in collect(paths)]
+    seconds = time.perf_counter() - t0
+    executions = sum(r.executions for r in results)
+    slow = max(results, key=lambda r: r.seconds)
+    return {"model": model, "tests": len(results), "executions": executions,
+            "match": sum(1 for r in results if r.judged),
+            "mismatch": sum(1 for r in results if r.expected and not r.judged),
+            "seconds": round(seconds, 3),
+            "per_second": round(executions / seconds, 1) if seconds else None,
+            "slowest": slow.name, "slowest_seconds": round(slow.seconds, 3),
+            "strategy": slow.strategy}
