@@ -767,7 +767,7 @@ def explain(scenario, params, arch, design, cpus, memory_model, max_preemptions,
 
 def explain_text(cx, short_name: str | None) -> str:
     """The story of a ``matrix.Counterexample``, with a header and a replay line."""
-    from .report.story import story_lines, threads_line
+    from .report.story import cycle_lines, story_lines, threads_line
     from .report.text import replay_command
     res = cx.result
     fewest = ("the fewest preemptions" if cx.preemptions >= 0 else "dpor's first find")
@@ -781,6 +781,9 @@ def explain_text(cx, short_name: str | None) -> str:
                f"{'' if cx.preemptions == 1 else 's'} ({fewest})")
     lines = [head, f"  {threads_line(res.trace)}; {len(res.trace)} steps, {how}", ""]
     lines += story_lines(res.trace, res.violation, name=short_name)
+    why = cycle_lines(res.trace, res.graph, cx.memory_model)
+    if why:
+        lines += [""] + why
     lines += ["", "replay: " + replay_command(cx.scenario, res.schedule, cx.memory_model,
                                               cx.params)]
     return "\n".join(lines)

@@ -7,10 +7,11 @@ coherence positions only where the model judges the graph consistent
 * with SC and x86-TSO written as axioms and plugged in as the weak model,
   dpor must explore exactly what the operational models' dpor explores;
 * with a model that keeps nothing but coherence (the weakest any model here
-  is), dpor must find exactly the executions of ``enum`` whose po | rf is
-  acyclic (its revisits do not build load buffering). It may still explore
-  a redundant graph the model then rejects (counted as blocked; not yet
-  optimal under weak models).
+  is), dpor must find exactly the executions of ``enum``, those whose po | rf
+  is acyclic and the load-buffering ones (a read of a write that depends on
+  the read's own thread going past it) alike.
+
+``test_dpor_weak_oracle.py`` does the same under the real models.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def test_sc_and_tso_axioms_explore_like_the_operational_models(as_weak, prog):
 
 
 def acyclic_executions(prog, strategy):
+    """(po | rf-acyclic executions, cyclic ones, the acyclic ones' outcomes, blocked)."""
     n, cyclic, outcomes = 0, 0, set()
 
     def observe(o):
@@ -79,12 +81,9 @@ def acyclic_executions(prog, strategy):
 @settings(max_examples=60, deadline=None, suppress_health_check=[
     HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(PROGRAMS)
-def test_dpor_finds_every_po_rf_acyclic_execution_of_a_weak_model(as_weak, prog):
+def test_dpor_finds_every_execution_of_a_weak_model(as_weak, prog):
     as_weak(CoherenceOnly())
-    n, cyclic, outcomes, blocked = acyclic_executions(prog, "dpor")
-    n2, _, outcomes2, _ = acyclic_executions(prog, "enum")
-    assert (n, cyclic) == (n2, 0)
-    assert outcomes == outcomes2
+    assert acyclic_executions(prog, "dpor")[:3] == acyclic_executions(prog, "enum")[:3]
 
 
 # -- the look for pending IPIs is no fence ---------------------------------------------

@@ -12,7 +12,11 @@ without smp_mb__after_atomic_inc() the walker's pmd read may be satisfied
 before its increment is visible, so the splitter sees no reader and splits
 under it; without smp_mb__before_atomic_dec() the walker's reference counting
 may become visible after its decrement; without the splitter's smp_mb() its
-read of the counter may pass its store of the splitting pmd.
+read of the counter may pass its store of the splitting pmd. And the split's
+own smp_mb__after_atomic_inc() after a tail's _count update is needed under
+armv8 and lkmm: without it PageTail may be seen cleared (and the head's count
+updated) before the tail's pins reach its _count, and the GUP user's
+put_page() of the tail drops the tail's own count below zero.
 
 Two places where the model finds no barrier in the kernel and the weak
 models find a race; each is shown with a barrier added by a protection that
@@ -58,6 +62,10 @@ NEEDED = {
     (*RC, "splitter:smp_mb"):
         ({"tso": "ref-across-split", "armv8": "ref-across-split", "lkmm": "ref-across-split"},
          ("sc",)),
+    # ... and the split's own, between a tail's _count and the head's (load
+    # buffering: each side's RMW reads the other's po-later one)
+    (*RC, "split:smp_mb__after_atomic"):
+        ({"armv8": "refcount-non-negative", "lkmm": "refcount-non-negative"}, ("sc", "tso")),
     # Two fixes the weak models ask for, not in any kernel (see below).
     # (lkmm gives armv8's answers here too; its runs take 40 s, so not in CI)
     ("gup-vs-fork", "modern+fork:write_protect_seq-smp_mb", "arm64",

@@ -180,3 +180,104 @@ def sequentially_consistent(g: ExecutionGraph) -> bool:
             if not indeg[b]:
                 ready.append(b)
     return seen == n
+
+
+def interleaving_cycle(g: ExecutionGraph) -> list[tuple[int, int, str]]:
+    """Why no interleaving gives the graph: a shortest cycle of po, rf, co and
+    fr (Shasha and Snir, TOPLAS 1988: an execution is sequentially consistent
+    iff ``po | rf | co | fr`` is acyclic), as edges ``(a, b, kind)`` with
+    ``kind`` one of "po", "rf", "co", "fr"; consecutive program-order steps
+    are one "po" edge. Empty if the graph has no such cycle (its only
+    departure from SC, if any, is an RMW's atomicity).
+
+    Each "po" edge of the cycle is a pair of the thread's events the model
+    let take effect out of program order, or (on a model that is not
+    multicopy-atomic) an order another thread did not see in time."""
+    n = len(g.events)
+    succ: list[list[tuple[int, str]]] = [[] for _ in range(n)]
+    for ws in g.co.values():
+        for a, b in zip(ws, ws[1:]):
+            succ[a].append((b, "co"))
+    for row in g.threads:
+        for a, b in zip(row, row[1:]):
+            succ[a].append((b, "po"))
+    for r, w in g.rf.items():
+        succ[w].append((r, "rf"))
+        ws = g.co[g.events[r].cell]
+        i = ws.index(w) + 1
+        if i < len(ws):
+            succ[r].append((ws[i], "fr"))
+    best: list[tuple[int, int, str]] = []
+    for start in range(n):
+        # breadth first from start back to itself; cost: edges leaving po
+        # (the number of steps a reader follows) first, then length
+        prev: dict[int, tuple[int, str]] = {}
+        frontier = [start]
+        found = False
+        while frontier and not found:
+            nxt = []
+            for a in frontier:
+                for b, kind in succ[a]:
+                    if b == start:
+                        prev[start] = (a, kind)
+                        found = True
+                        break
+                    if b not in prev and b != start:
+                        prev[b] = (a, kind)
+                        nxt.append(b)
+                if found:
+                    break
+            frontier = nxt
+        if not found:
+            continue
+        path, b = [], start
+        while True:
+            a, kind = prev[b]
+            path.append((a, b, kind))
+            b = a
+            if b == start:
+                break
+        path.reverse()
+        merged: list[tuple[int, int, str]] = []
+        for a, b, kind in path:
+            if kind == "po" and merged and merged[-1][2] == "po":
+                merged[-1] = (merged[-1][0], b, "po")
+            else:
+                merged.append((a, b, kind))
+        if len(merged) > 1 and merged[0][2] == "po" and merged[-1][2] == "po":
+            merged = [(merged[-1][0], merged[0][1], "po")] + merged[1:-1]
+        if not best or len(merged) < len(best):
+            best = merged
+    return best
+
+
+def with_fence_after(g: ExecutionGraph, a: int, tags: frozenset,
+                     label: str = "fence") -> ExecutionGraph:
+    """``g`` with one more event: a fence tagged ``tags`` right after event
+    ``a`` in its thread (ids after ``a`` move up by one). A counterexample's
+    report uses it to ask the model which program-order pair of its cycle
+    a full fence would forbid."""
+    def m(i: int) -> int:
+        return i if i <= a else i + 1
+    at = g.events[a]
+    events: list[Event] = []
+    for e in g.events:
+        index = e.index + 1 if e.tid == at.tid and e.index > at.index else e.index
+        events.append(Event(m(e.id), e.tid, index, e.kind, e.cell, e.value, e.tags, e.rmw_op,
+                            e.label, e.origin))
+        if e.id == a:
+            events.append(Event(a + 1, at.tid, at.index + 1, "F", None, None, tags,
+                                label=label))
+    threads = []
+    for row in g.threads:
+        new = []
+        for i in row:
+            new.append(m(i))
+            if i == a:
+                new.append(a + 1)
+        threads.append(new)
+    return ExecutionGraph(events, threads, {m(r): m(w) for r, w in g.rf.items()},
+                          {c: [m(w) for w in ws] for c, ws in g.co.items()},
+                          [(m(x), m(y)) for x, y in g.rmw], [(m(x), m(y)) for x, y in g.addr],
+                          [(m(x), m(y)) for x, y in g.data], [(m(x), m(y)) for x, y in g.ctrl],
+                          list(g.names))

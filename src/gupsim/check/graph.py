@@ -126,6 +126,15 @@ class Graph:
         # read may read (``base(..., cell)``, coherence), it is no ancestor.
         anc = self.base(tid, drain)
         porf = self.porf_pred(tid)
+        if flags & PROMISE and rf not in self.ev:
+            # load buffering (weak models only): the write it reads comes
+            # later in the graph; ``fulfil`` completes its prefix then
+            e = GEvent(s, tid, "R", cell, value, rf, flags, code)
+            self.ev[s], self.anc[s], self.porf[s] = e, anc, porf
+            self._after(tid, s, "R", drain)
+            self.readers.setdefault(rf, []).append(s)
+            self.order.append(s)
+            return e
         if rf != INIT:
             porf |= self.porf[rf] | (1 << rf)
             if not self.tso or drain or self.ev[rf].tid != tid:
@@ -183,6 +192,16 @@ class Graph:
             self.taken.add(self._wkey(self.ev[prev].rf, cell))
         return e
 
+    def fulfil(self, r, w):
+        """The write ``w`` read early by ``r`` is in: everything whose po/rf
+        prefix holds ``r`` now holds ``w``'s as well (a po | rf cycle)."""
+        extra = self.porf[w] | (1 << w)
+        bit = 1 << r
+        porf = self.porf
+        for x in porf:
+            if x == r or porf[x] & bit:
+                porf[x] |= extra
+
     def add_fence(self, s, tid, code, value):
         anc = self.base(tid)
         self.ev[s] = GEvent(s, tid, "F", None, value, None, 0, code)
@@ -213,6 +232,8 @@ FAILED = 1024            # the last read of an Await whose condition did not hol
 CHOOSE = 128             # (record) a revisiting write whose co position is open
 CLI = 2048               # a poll right before local_irq_disable(): if it takes no
                          # IPI, IRQs go off at the poll (it stands for the cli step)
+PROMISE = 4096           # weak models: a read of a write added after it (load
+                         # buffering: the write's po | rf prefix holds the read)
 
 
 def maximal(g: Graph, e: int, prefix: int) -> bool:

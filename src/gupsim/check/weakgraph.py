@@ -12,11 +12,11 @@ cells it touches, events per thread in program order, the tags and
 dependencies ``meta`` records for each event).
 
 What is explored this way: every consistent execution whose po ∪ rf is
-acyclic. Load buffering (a read reading from a write that depends, through
-po and rf, on the read's own thread going past it) is not reached by these
-revisits: the ``enum`` strategy reaches it, and a program whose every
-po-later write depends on the reads before it (``Branch``, ``data``,
-``addr``) has none.
+acyclic, and, through dpor's early reads (``PROMISE`` in ``check.graph``),
+load buffering: a read reading from a write that depends, through po and
+rf, on the read's own thread going past it. A read whose write is not in
+the graph yet has no rf in ``to_execgraph`` (such a graph is only judged
+once the write is in).
 """
 
 from __future__ import annotations
@@ -105,8 +105,8 @@ def to_execgraph(g, init: dict, names, extra=None) -> ExecutionGraph:
         threads.append(row)
     rf = {}
     for s, e in g.ev.items():
-        if e.kind == "R":
-            rf[ids[s]] = ids[("init", e.cell) if e.rf == INIT else e.rf]
+        if e.kind == "R" and (e.rf == INIT or e.rf in ids):   # (a read of a write
+            rf[ids[s]] = ids[("init", e.cell) if e.rf == INIT else e.rf]   # not in yet: none)
     co = {c: [ids[("init", c)]] + [ids[w] for w in g.co.get(c, ())] for c in cells}
     if extra is not None:
         tid, kind, cell, value, choice, _ = extra[:6]

@@ -200,3 +200,75 @@ def threads_line(trace: Sequence[Mapping[str, Any]]) -> str:
 
 
 __all__ = ["story_lines", "violated_line", "threads_line", "ACCESSORS", "PHRASES"]
+
+
+def cycle_lines(trace: Sequence[Mapping[str, Any]], graph: Mapping[str, Any] | None,
+                model: str, indent: str = "  ") -> list[str]:
+    """Why no interleaving gives a weak-memory counterexample, edge by edge:
+    the cycle of program order, reads-from, coherence and from-reads that
+    ``model`` allows and sequential consistency forbids (``graph["cycle"]``,
+    see ``check.execgraph.interleaving_cycle``). Empty without one."""
+    cycle = (graph or {}).get("cycle") or []
+    if not cycle:
+        return []
+    at: dict[int, Mapping[str, Any]] = {}
+    for ev in trace:
+        at[ev["event"]] = ev
+        if "write_event" in ev:
+            at[ev["write_event"]] = ev
+    events = graph.get("events", [])
+    story = _Story()
+    said = {id(ev): story.phrase(ev) for ev in trace}
+
+    def name(e: int) -> str:
+        ev = at.get(e)
+        if ev is None:
+            return f"event {e}"
+        return f"step {ev['step']}"
+
+    def what(e: int) -> str:
+        ev = at.get(e)
+        if ev is None:
+            return events[e]["label"] if e < len(events) else f"event {e}"
+        return f"{_function(ev)}: {said[id(ev)]}"
+
+    def kind(e: int) -> str:
+        k = events[e]["kind"] if e < len(events) else "?"
+        return {"R": "read", "W": "write"}.get(k, k)
+
+    lines = [f"{indent}why no interleaving gives it: a cycle {model} allows and sc forbids "
+             f"(po: program order, rf: reads from, fr: reads a value older than, "
+             f"co: written before)"]
+    for a, b, rel, *rest in cycle:
+        forbids = rest[0] if rest else None
+        head = f"{indent}  {rel}  {name(a)} -> {name(b)}  "
+        if rel == "po":
+            ev_a = events[a] if a < len(events) else {}
+            lo, hi = ev_a.get("index", 0), events[b]["index"] if b < len(events) else 0
+            between = [e["label"] for e in events
+                       if e.get("tid") == ev_a.get("tid") and lo < e.get("index", -1) < hi
+                       and e.get("kind") == "F" and e.get("label")]
+            fences = (f"between them: {', '.join(dict.fromkeys(between))}" if between
+                      else "no barrier between them")
+            cpu = at[a].get("cpu") if a in at else ev_a.get("tid")
+            if forbids == "alone":
+                verdict = (f"{model} lets these two take effect out of order ({fences}); "
+                           f"an smp_mb() between them would forbid this execution")
+            elif forbids == "together":
+                verdict = (f"{model} lets these two take effect out of order ({fences}); "
+                           f"an smp_mb() here forbids this execution together with one "
+                           f"between each other program-order pair of the cycle")
+            elif forbids == "no":
+                verdict = (f"kept in order as far as this cycle goes ({fences}): an smp_mb() "
+                           f"here would not forbid it")
+            else:
+                verdict = fences
+            lines.append(f"{head}cpu{cpu}: {what(a)}, then {what(b)}: a {kind(a)} then a "
+                         f"{kind(b)}; {verdict}")
+        elif rel == "rf":
+            lines.append(f"{head}{what(b)} reads what {what(a)} wrote")
+        elif rel == "fr":
+            lines.append(f"{head}{what(a)} reads a value older than {what(b)} writes")
+        else:
+            lines.append(f"{head}{what(a)} is overwritten by {what(b)}")
+    return lines

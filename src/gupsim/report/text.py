@@ -259,6 +259,10 @@ def render(result: Result, scenario: str | None = None,
     if show_trace and result.trace:
         lines += ["", f"trace ({plural(len(result.trace), 'step')}):"]
         lines += trace_lines(result.trace)
+        if result.violation is not None and result.graph:
+            from .story import cycle_lines
+            model = (result.bounds or {}).get("memory_model") or "the model"
+            lines += cycle_lines(result.trace, result.graph, model)
     if result.violation is not None:
         lines.append(bounds_line(result))
     lines.append(stats_line(result.stats))

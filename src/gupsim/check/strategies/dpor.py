@@ -20,6 +20,19 @@ relation; a read may read from the co-latest write among its ancestors or any
 later one, a write may be placed after the co-latest write among its
 ancestors, and an atomic read-modify-write sits right after the write it read.
 
+Under a weak model (``check.weakgraph``) a write may also be read *early*:
+by a read in its own po/rf prefix, in another thread (load buffering, after
+the revisits of hardware-model DPOR, Kokologiannakis and Vafeiadis, "HMC:
+model checking for hardware memory models", ASPLOS 2020). The graph keeps
+the events added before that read and the write's prefix, so the events
+after the read that the write needs stay; other reads of that prefix may
+read the write early as well. Rebuilding such a graph runs the read's
+thread on with the new value: if it no longer does what the graph records
+(the events after the read depended on it), the graph is dropped (counted
+as blocked); the write, when it comes, must write the value read. Such
+revisits can reach a graph twice; the second time is counted as a
+duplicate, not an execution (a digest per weak execution is kept).
+
 Threads are Python generators, which cannot be copied: every graph popped
 from the stack is rebuilt by running a fresh world and feeding each thread the
 values its recorded reads read, in an order where every write precedes its
@@ -36,8 +49,8 @@ from ...errors import NondeterminismError, ScenarioError
 from ...ops import BLOCKING_RMW, NO_WRITE
 from ..context import sent_cell
 from ..explorer import Outcome, build_result, run_schedule
-from ..graph import (AWAIT, CHOOSE, CLI, DRAINW, FAILED, IDLE, INIT, LAST, POLL, REV, RMW_R, RMW_W,
-                     TAKE, Graph, access_signature, maximal)
+from ..graph import (AWAIT, CHOOSE, CLI, DRAINW, FAILED, IDLE, INIT, LAST, POLL, PROMISE, REV,
+                     RMW_R, RMW_W, TAKE, GEvent, Graph, access_signature, maximal)
 from ..result import Stats
 from ..memory import WEAK, axiomatic_model
 from ..runtime import Execution, stuck_violation
@@ -62,6 +75,9 @@ class GraphRun:
         self.pending_pos = None
         self._snap_at = None
         self.rev = 0
+        self.promised: dict[int, list] = {}  # write stamp -> reads that read it early
+        self.lenient = False                 # rebuilding a load-buffering graph
+        self.promising = False               # the graph has such a read
         self.model = axiomatic_model(memory_model) if memory_model in WEAK else None
         if self.model is not None:
             self.names = [c.name for c in ex.contexts]
@@ -76,13 +92,18 @@ class GraphRun:
         self.item_co = co
         self.rank: dict = {}
         self.g.top = top
+        # A graph where a read reads a write added after it is rebuilt with the
+        # read's new value: its thread may now do something else (the events
+        # after the read depended on it), and then the graph is no execution.
+        self.lenient = self.promising = any(rec[4] & PROMISE for rec in records)
         for i, rec in enumerate(records):
             if ex.violation is not None or self.dead:
                 break
             if rec[4] & CHOOSE:
                 self._tail = records[i + 1:]
                 self._wtid = rec[1]
-                self._wcell = ex.contexts[rec[1]].op.cell
+                op = ex.contexts[rec[1]].op     # (None: diverged, ``perform`` says so)
+                self._wcell = getattr(op, "cell", None)
             self.perform(ex.contexts[rec[1]], rec)
 
     # -- items ------------------------------------------------------------------
@@ -94,6 +115,8 @@ class GraphRun:
         ex = self.ex
         snap[6] = users - 1          # the last choice from a point takes its copy
         self.g = g = graph.clone() if users > 1 else graph
+        if self.model is not None:
+            self.promising = any(e.flags & PROMISE for e in g.ev.values())
         self.senders = set(senders)
         skip = {t for t in done if t not in senders}
         ex.start(skip)
@@ -148,6 +171,8 @@ class GraphRun:
     def _records(self, skip=()):
         g = self.g
         return [(s, g.ev[s].tid, g.ev[s].kind, g.ev[s].rf, g.ev[s].flags)
+                if not g.ev[s].flags & PROMISE else
+                (s, g.ev[s].tid, "R", g.ev[s].rf, g.ev[s].flags, (g.ev[s].cell, g.ev[s].value))
                 for s in g.order if s not in skip]
 
     def _co(self, skip=()):
@@ -187,9 +212,16 @@ class GraphRun:
         raise ScenarioError(f"{ctx.name}: cannot perform {op!r} under dpor")
 
     def perform(self, ctx, rec=None):
+        if self.lenient and rec is not None and rec[4] & RMW_W and ctx.tid not in self.aux:
+            # its RMW read the value it was promised and writes nothing now (a
+            # cmpxchg that fails with it): the graph loses that write
+            return
         kind = self.next_event(ctx)
         if rec is not None and (kind is None or (kind == "P") != bool(rec[4] & (POLL | IDLE))
                                 or (kind != "P" and kind != rec[2])):
+            if self.lenient:
+                self.dead = True       # another path of the thread (load buffering)
+                return
             raise NondeterminismError(
                 f"rebuilding an execution diverged at {ctx.name}: recorded a {rec[2]} event, "
                 f"the thread now does {kind or 'nothing'} ({ctx.op and ctx.op.describe()}). "
@@ -240,6 +272,11 @@ class GraphRun:
         g = self.g
         if rec is not None:
             self.rev = rec[4] & REV
+            if self.lenient and rec[3] != INIT and (
+                    rec[3] in g.ev and g.ev[rec[3]].cell != cell
+                    or rec[3] not in g.ev and not rec[4] & PROMISE):
+                self.dead = True               # it reads another cell now, or a write
+                return None, None              # the graph lost (``perform``)
             return rec[0], rec[3]
         self.rev = 0
         if self.model is None:
@@ -335,18 +372,20 @@ class GraphRun:
                 self._conflict(ctx, c)         # another RMW already read c
                 return False
             def meta(c):
-                return op_meta(ctx, op, "R",
-                               success=op.apply(g.value_of(c, self.init[cell])) is not NO_WRITE)
+                v = self._value_read(rec, c, cell)
+                return op_meta(ctx, op, "R", success=op.apply(v) is not NO_WRITE)
             s, rf = self._choose_rf(ctx, cell, rec, RMW_R, ok, drain=True,
                                     meta=meta if self.model is not None else None)
             if rf is None:
                 return
-            old = g.value_of(rf, self.init[cell])
+            old, promise = self._take_value(rec, rf, cell, s)
+            if old is _DIVERGED:
+                return
             new = op.apply(old)
             waits = new is NO_WRITE and op.kind in BLOCKING_RMW
             if not self.replaying:
-                g.add_read(s, tid, cell, rf, RMW_R | self.rev | (FAILED if waits else 0), 3,
-                           old, drain=True)
+                g.add_read(s, tid, cell, rf, RMW_R | self.rev | (FAILED if waits else 0)
+                           | promise, 3, old, drain=True)
                 if self.model is not None:
                     self._weak_added(s, meta(rf))
             self._bind(ctx, op, s)
@@ -362,19 +401,40 @@ class GraphRun:
         drain = op.order == "mb"
 
         def meta(c):
-            return op_meta(ctx, op, "R", value=g.value_of(c, self.init[cell]))
+            return op_meta(ctx, op, "R", value=self._value_read(rec, c, cell))
         s, rf = self._choose_rf(ctx, cell, rec, 0, drain=drain,
                                 meta=meta if self.model is not None else None)
         if rf is None:
             return
-        value = g.value_of(rf, self.init[cell])
+        value, promise = self._take_value(rec, rf, cell, s)
+        if value is _DIVERGED:
+            return
         if not self.replaying:
-            g.add_read(s, tid, cell, rf, self.rev, 1, value, drain=drain)
+            g.add_read(s, tid, cell, rf, self.rev | promise, 1, value, drain=drain)
             if self.model is not None:
                 self._weak_added(s, meta(rf))
         self._bind(ctx, op, s)
         ctx.record_read(cell, rf, value)
         ctx.advance(value)
+
+    def _value_read(self, rec, c, cell):
+        """The value a read reading ``c`` gets: the one recorded if it reads a
+        write not in the graph yet (load buffering), else ``c``'s."""
+        if rec is not None and rec[4] & PROMISE and c not in self.g.ev:
+            return rec[5][1]
+        return self.g.value_of(c, self.init[cell])
+
+    def _take_value(self, rec, rf, cell, s):
+        """(value, PROMISE or 0) of the read ``s`` of ``rf``; a read of a
+        write not in yet waits for it (``_fulfil``). ``_DIVERGED`` if the
+        rebuilt thread reads another cell than the one recorded."""
+        if rec is not None and rec[4] & PROMISE and rf not in self.g.ev:
+            if rec[5][0] != cell:
+                self.dead = True
+                return _DIVERGED, 0
+            self.promised.setdefault(rf, []).append(s)
+            return rec[5][1], PROMISE
+        return self.g.value_of(rf, self.init[cell]), 0
 
     # -- weak models ------------------------------------------------------------
     def _bind(self, ctx, op, s):
@@ -382,6 +442,8 @@ class GraphRun:
             ctx.regs[op.reg] = s
 
     def _consistent(self, extra=None) -> bool:
+        if self.promised:      # judged when the writes read early are in (``_fulfil``)
+            return True
         eg = to_execgraph(self.g, self.init, self.names, extra)
         judge = getattr(self.model, "consistent", None)   # (a cheaper answer if it has one)
         return judge(eg) if judge is not None else self.model.check(eg).consistent
@@ -394,8 +456,24 @@ class GraphRun:
         self.g.meta[s] = meta or PLAIN
         ev = self.g.ev[s]
         lock_read = ev.kind == "R" and bool(self.g.meta[s].tags & {"LKR", "LF"})
-        if (self.rev and ev.kind == "R" and not lock_read or ev.flags & RMW_W) \
+        if ev.kind == "W" and s in self.promised:
+            self._fulfil(s)
+        elif (self.rev and ev.kind == "R" and not lock_read or ev.flags & RMW_W) \
                 and not self._consistent():
+            self.dead = True
+
+    def _fulfil(self, w):
+        """The write ``w``, read early by load-buffering reads, is in: it must
+        have the value they read, and the graph must be consistent."""
+        g = self.g
+        readers = self.promised.pop(w)
+        ev = g.ev[w]
+        for r in readers:
+            if g.ev[r].cell != ev.cell or g.ev[r].value != ev.value:
+                self.dead = True
+                return
+            g.fulfil(r, w)
+        if not self._consistent():
             self.dead = True
 
     def _positions(self, ctx, cell, value, flags):
@@ -452,7 +530,11 @@ class GraphRun:
                 pos = positions[-1]
         else:
             s = rec[0]
-            if rmw is not None:
+            if rmw is not None and rf != INIT and rf not in g.ev:
+                pos = self._item_pos(cell, s)      # it read a write not in yet
+                if pos is None:
+                    return
+            elif rmw is not None:
                 pos = 0 if rf == INIT else g.co[cell].index(rf) + 1
                 if rec[4] & CHOOSE and self.model is None and \
                         not self._rmw_pos_ok(tid, cell, pos):
@@ -463,17 +545,27 @@ class GraphRun:
             elif self.pending_pos is not None:
                 pos = self.pending_pos
             else:
-                rank = self.rank.get(cell)
-                if rank is None:
-                    rank = self.rank[cell] = {w: i for i, w in enumerate(self.item_co[cell])}
-                mine = rank[s]
-                pos = sum(1 for w in g.co.get(cell, ()) if rank[w] < mine)
+                pos = self._item_pos(cell, s)
+                if pos is None:
+                    return
         if rmw is None and op.order == "mb":
             flags |= DRAINW
         g.add_write(s, tid, cell, value, pos, flags, op.code, drain=bool(flags & DRAINW))
         if self.model is not None:
             self._weak_added(s, op_meta(ctx, op, "W"))
         ctx.advance(old if rmw is not None else None)
+
+    def _item_pos(self, cell, s):
+        """Where the rebuilt write ``s`` goes in co[cell]: among the writes in
+        so far, where the item's coherence order has it."""
+        rank = self.rank.get(cell)
+        if rank is None:
+            rank = self.rank[cell] = {w: i for i, w in enumerate(self.item_co.get(cell, ()))}
+        if s not in rank:              # (lenient: the thread writes elsewhere now)
+            self.dead = True
+            return None
+        mine = rank[s]
+        return sum(1 for w in self.g.co.get(cell, ()) if rank[w] < mine)
 
     def _reader_base(self):
         """Ancestors the revisited read will start with when it is re-added."""
@@ -521,16 +613,117 @@ class GraphRun:
             deleted = {x for x in g.order if x > r and not (prefix >> x) & 1}
             if must_go is not None and must_go != r and must_go not in deleted:
                 continue
+            if self.promising and _orphans(g, deleted):
+                continue
             if not maximal(g, r, prefix) or not all(maximal(g, x, prefix) for x in deleted):
                 continue
             rev = g.ev[r]
-            keep = [rec for rec in self._records(deleted) if rec[0] != r]
-            keep.extend(lead)
-            keep.append((s, ctx.tid, "W", None, flags | CHOOSE))
-            # the read is re-added after the write it now reads from
-            keep.append((s + 1, rev.tid, "R", s, (rev.flags & ~(TAKE | LAST | FAILED)) | REV))
+            base = [rec for rec in self._records(deleted) if rec[0] != r]
             co = self._co(deleted | {r})
-            self.stack.append(("records", keep, co, max(g.top, s + 1)))
+            # (weak models) reads in the write's prefix may read it too, early
+            early = [()] if self.model is None else _subsets(
+                [x for x in g.order if (prefix >> x) & 1 and x != r
+                 and self._may_read_early(x, cell, ctx.tid) and not g.ev[x].flags & RMW_R])
+            for also in early:
+                keep = self._promise(base, also, s, cell, lead, ctx, flags) if also else \
+                    list(base)
+                keep.extend(lead)
+                keep.append((s, ctx.tid, "W", None, flags | CHOOSE))
+                # the read is re-added after the write it now reads from
+                keep.append((s + 1, rev.tid, "R", s,
+                             (rev.flags & ~(TAKE | LAST | FAILED | PROMISE)) | REV))
+                self.stack.append(("records", keep, co, max(g.top, s + 1)))
+        if self.model is not None:
+            self._lb_revisits(ctx, s, cell, flags, prefix, lead, must_go)
+
+    def _may_read_early(self, x, cell, tid) -> bool:
+        """Can the read ``x`` (in a new write's prefix) read that write early?"""
+        e = self.g.ev[x]
+        return e.kind == "R" and e.cell == cell and e.tid != tid \
+            and not e.flags & ~(REV | PROMISE | RMW_R) \
+            and not (e.code == 3 and self.g.meta[x].tags & {"LKR", "LF"})
+
+    def _new_value(self, ctx, cell, lead):
+        """The value the new write writes (a conflicting RMW's read is in ``lead``)."""
+        if lead:
+            return ctx.op.apply(self.g.value_of(lead[0][3], self.init[cell]))
+        return self._wvalue
+
+    def _promise(self, records, reads, s, cell, lead, ctx, flags):
+        """``records`` with each of ``reads`` reading the new write ``s`` early."""
+        g, value = self.g, self._new_value(ctx, cell, lead)
+        reads = set(reads)
+        return [rec if rec[0] not in reads else
+                (rec[0], rec[1], "R", s,
+                 (g.ev[rec[0]].flags & ~(TAKE | LAST | FAILED)) | REV | PROMISE, (cell, value))
+                for rec in records]
+
+    def _lb_revisits(self, ctx, s, cell, flags, prefix, lead=(), must_go=None):
+        """Load buffering under a weak model: the new write ``s`` may also be
+        read by a read *in* its po/rf prefix (of another thread), which then
+        reads it early. Kept: the events added before that read and the
+        write's prefix, so the read's thread keeps the events after it that
+        the write needs; when the graph is rebuilt that thread runs on with
+        the new value and must do the same again (``lenient``), and the
+        write, when it is in, must have the value read (``_fulfil``).
+        ``lead`` and ``must_go`` as for ``_revisits``."""
+        g, tid, op = self.g, ctx.tid, ctx.op
+        extra = []
+        value = self._new_value(ctx, cell, lead)
+        if lead:                       # a conflicting RMW: its read part is not in yet
+            s_r, _, _, w0, _ = lead[0]
+            extra.append((GEvent(s_r, tid, "R", cell, g.value_of(w0, self.init[cell]), w0,
+                                 RMW_R, 3), op_meta(ctx, op, "R", success=True)))
+        elif flags & RMW_W:            # the write its own read part read
+            w0 = g.ev[max(x for x in g.order if g.ev[x].tid == tid)].rf
+        extra.append((GEvent(s, tid, "W", cell, value, None, flags, 2), op_meta(ctx, op, "W")))
+        eligible = [x for x in g.order if (prefix >> x) & 1
+                    and self._may_read_early(x, cell, tid)]
+        for r in eligible:
+            deleted = {x for x in g.order if x > r and not (prefix >> x) & 1}
+            if must_go is not None and must_go != r and must_go not in deleted:
+                continue
+            if self.promising and _orphans(g, deleted):
+                continue
+            if not all(maximal(g, x, prefix) for x in deleted):
+                continue
+            others = [x for x in eligible if x > r or x not in deleted]
+            for also in _subsets([x for x in others if x != r]):
+                reads = (r, *also)
+                rmws = [x for x in reads if g.ev[x].flags & RMW_R]
+                if len(rmws) > 1:
+                    continue           # two RMWs cannot both read it
+                view = _View(g, deleted, reads, s, value, extra)
+                lst = view.co.get(cell, [])
+                positions = coherent_positions(view, tid, cell)
+                if flags & RMW_W:      # right after the write its own read part read
+                    positions = [0 if w0 == INIT else lst.index(w0) + 1] \
+                        if w0 == INIT or w0 in lst else []
+                if rmws:               # and the revisited RMW's write right after it
+                    x0 = rmws[0]
+                    mine = [x for x in lst if g.ev[x].tid == g.ev[x0].tid
+                            and g.ev[x].flags & RMW_W
+                            and max(y for y in g.ev if g.ev[y].tid == g.ev[x0].tid
+                                    and y < x) == x0]
+                    if mine:
+                        k = lst.index(mine[0])
+                        ok = k >= _coherence_floor(view, tid, cell) and \
+                            (not flags & RMW_W or positions == [k])
+                        positions = [k] if ok else []
+                records = self._promise(self._records(deleted), reads, s, cell, lead, ctx, flags)
+                records.extend(lead)
+                records.append((s, tid, "W", None, flags))
+                for k in positions:
+                    view.co[cell] = lst[:k] + [s] + lst[k:]
+                    if not self._judge(view):
+                        continue
+                    co = {c: tuple(ws) for c, ws in view.co.items()}
+                    self.stack.append(("records", list(records), co, max(g.top, s)))
+
+    def _judge(self, view) -> bool:
+        eg = to_execgraph(view, self.init, self.names)
+        judge = getattr(self.model, "consistent", None)
+        return judge(eg) if judge is not None else self.model.check(eg).consistent
 
     # -- running to the end -----------------------------------------------------
     def extend(self):
@@ -550,6 +743,8 @@ class GraphRun:
     def outcome(self):
         """'violation', 'complete' or 'blocked' (a redundant, stale-blocked graph)."""
         ex, g = self.ex, self.g
+        if self.promised:      # a write read early never came: the thread that read
+            return "blocked"   # it went another way (and may have failed there)
         if ex.violation is not None:
             return "violation"
         if self.dead:
@@ -640,6 +835,56 @@ class GraphRun:
         return bool(later) and g.ev[min(later)].flags & RMW_W
 
 
+_DIVERGED = object()
+
+
+def _subsets(items, limit: int = 6):
+    """Every subset of ``items`` (the empty one first); past ``limit`` items,
+    only the empty set and the single ones."""
+    items = list(items)
+    if len(items) > limit:
+        return [()] + [(x,) for x in items]
+    from itertools import combinations
+    return [c for k in range(len(items) + 1) for c in combinations(items, k)]
+
+
+def _orphans(g, deleted) -> bool:
+    """Would deleting ``deleted`` leave a read of a write added after it
+    (load buffering) without its write?"""
+    return any(e.flags & PROMISE and e.rf in deleted
+               for x, e in g.ev.items() if x not in deleted)
+
+
+def _coherence_floor(g, tid, cell) -> int:
+    """The lowest co[cell] index a new write of ``tid`` may take: after its
+    own writes there and the writes its reads there read."""
+    lst = g.co.get(cell, [])
+    low = 0
+    for x, e in g.ev.items():
+        if e.tid == tid and e.cell == cell:
+            w = x if e.kind == "W" else e.rf
+            if w != INIT and w in lst:
+                low = max(low, lst.index(w) + 1)
+    return low
+
+
+class _View:
+    """A graph as a load-buffering revisit would leave it, for the model to
+    judge before the item is pushed: ``deleted`` gone, the ``reads`` reading
+    the new write ``w`` (its ``value``); ``extra``: the new events with their meta."""
+
+    def __init__(self, g, deleted, reads, w, value, extra):
+        self.ev = {x: e for x, e in g.ev.items() if x not in deleted}
+        for r in reads:
+            old = self.ev[r]
+            self.ev[r] = GEvent(r, old.tid, "R", old.cell, value, w, old.flags | PROMISE,
+                                old.code)
+        self.co = {c: [x for x in ws if x not in deleted] for c, ws in g.co.items()}
+        self.meta = dict(g.meta)
+        for ev, meta in extra:
+            self.ev[ev.s], self.meta[ev.s] = ev, meta
+
+
 def explore(factory, config, progress=None, observe=None):
     """Explore every graph from the empty one (the ``dpor`` strategy)."""
     if config.memory_model in WEAK:
@@ -689,6 +934,7 @@ def run_items(factory, config, stack, stats, *, deadline=None, max_executions=No
     t0 = time.perf_counter() if t0 is None else t0
     found = None
     owner = None
+    seen_weak = None
     while stack:
         if max_executions is not None and stats.executions >= max_executions:
             break
@@ -724,6 +970,18 @@ def run_items(factory, config, stack, stats, *, deadline=None, max_executions=No
                 stats.executions -= 1
                 stats.blocked += 1
                 continue
+            # Load buffering reaches some graphs twice (``_lb_revisits``): the
+            # second time counts as a duplicate, not as an execution.
+            sig = class_digest(access_signature(run.g))
+            if seen_weak is None:
+                seen_weak = set()
+            if sig in seen_weak:
+                stats.executions -= 1
+                stats.duplicates += 1
+                if owner is not None:
+                    owner[0] -= 1
+                continue
+            seen_weak.add(sig)
             if observe is not None:
                 observe(Outcome(run.ex.results, run.final_memory(), access_signature(run.g),
                                 violation, judged.flags, eg))

@@ -18,7 +18,7 @@ from dataclasses import asdict
 from typing import Any
 
 from ...errors import UsageError
-from ..execgraph import ExecutionGraph
+from ..execgraph import ExecutionGraph, interleaving_cycle, with_fence_after
 from ..weakgraph import POLL_LABEL
 from ..result import Result, Stats
 
@@ -106,6 +106,7 @@ def graph_trace(g: ExecutionGraph) -> list[dict]:
              "value": _show(value), "event": e}
         if kind == "U":
             d["old"] = _show(old)
+            d["write_event"] = pair[e]
         if ev.kind == "R":
             w = g.events[g.rf[e]]
             d["read_from"] = "init" if w.is_init else [w.tid, w.index]
@@ -131,7 +132,40 @@ def graph_json(g: ExecutionGraph, model=None) -> dict:
             pass
     return {"events": events, "threads": g.names,
             "rf": [[r, w] for r, w in sorted(g.rf.items())],
-            "co": {c: list(ws) for c, ws in g.co.items()}, "edges": edges}
+            "co": {c: list(ws) for c, ws in g.co.items()}, "edges": edges,
+            "cycle": _cycle(g, model)}
+
+
+def _cycle(g: ExecutionGraph, model) -> list:
+    """The graph's po | rf | co | fr cycle (``interleaving_cycle``) as
+    ``[a, b, kind, fence]``: for a program-order edge, ``fence`` says what a
+    full fence between its two events does to the model's verdict: "alone"
+    (that one fence forbids the graph), "together" (no single fence does,
+    one between every program-order pair of the cycle does), "no" (the pair
+    is kept in order already, or fences do not help), None (no model)."""
+    from ...ops import LKMM_FENCE_TAG
+    cycle = interleaving_cycle(g)
+    tag = frozenset((LKMM_FENCE_TAG["mb"],))
+
+    def forbids(points) -> bool | None:
+        fenced = g
+        for a in sorted(points, reverse=True):     # (later ids move, earlier ones stay)
+            fenced = with_fence_after(fenced, a, tag, "smp_mb()")
+        try:
+            return not model.check(fenced).consistent
+        except Exception:        # explanations are a courtesy, never a failure
+            return None
+    po = [a for a, _, kind in cycle if kind == "po"]
+    alone = {a: forbids([a]) for a in po} if model is not None else {}
+    together = forbids(po) if model is not None and len(po) > 1 and \
+        not any(alone.values()) else None
+    out = []
+    for a, b, kind in cycle:
+        fence = None
+        if kind == "po" and model is not None and alone.get(a) is not None:
+            fence = "alone" if alone[a] else ("together" if together else "no")
+        out.append([a, b, kind, fence])
+    return out
 
 
 def weak_result(config, stats, found, model, shown=None) -> Result:
@@ -170,9 +204,10 @@ def _show(value):
 def replay_graph(factory, config) -> Result:
     """Rebuild the execution a ``g1:`` schedule names and report it.
 
-    dpor finds every execution without load buffering, so it is asked first
-    (it scales to kernel scenarios); an execution with load buffering is
-    looked for among every candidate execution (``enum``)."""
+    dpor is asked first (it scales to kernel scenarios); if it does not
+    reach the execution (one with more early reads of a write than dpor
+    combines, see ``dpor._subsets``), it is looked for among every candidate
+    execution (``enum``)."""
     from ...errors import NondeterminismError
     from .enum import explore as enumerate_all, signature
     target = decode_graph_schedule(config.schedule)
