@@ -102,3 +102,15 @@ def test_the_litmus_cli_counterexample_tells_the_cycle():
     assert r.exit_code == 1, r.output
     assert "why no interleaving gives it: a cycle power allows" in r.stdout
     assert r.stdout.count("  po  step") == 2 and r.stdout.count("  fr  step") == 2
+
+
+def test_the_html_page_and_dot_show_the_cycle(tmp_path):
+    page, dot = tmp_path / "sb.html", tmp_path / "sb.dot"
+    r = CliRunner().invoke(main, ["check", "litmus/SB", "--memory-model", "armv8",
+                                  "--html", str(page), "--dot", str(dot)])
+    assert r.exit_code == 1, r.output
+    html = page.read_text()
+    assert 'id="why"' in html and "a cycle armv8 allows and sc forbids" in html
+    assert html.count("<li>po  step") + html.count("<li>po step") == 2
+    text = dot.read_text()
+    assert text.count("cycle po") == 2 and text.count("cycle fr") == 2

@@ -103,6 +103,8 @@ def relations(graph: Mapping[str, Any]) -> list[tuple[int, int, str]]:
             cell, i = where[w]
             out += [(r, later, "fr") for later in co[cell][i + 1:] if later != r]
     out += [(a, b, str(name)) for a, b, name in graph.get("edges", [])]
+    # the cycle no interleaving has (weakresult._cycle), drawn as the model's edges
+    out += [(a, b, f"cycle {kind}") for a, b, kind, *_ in graph.get("cycle", [])]
     return out
 
 

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .dot import COLORS, OTHER, event_label, relations
-from .story import _Story, _function, threads_line
+from .story import _Story, _function, cycle_lines, threads_line
 from .text import replay_command
 
 FOUND = ("violation", "deadlock", "livelock")
@@ -252,6 +252,8 @@ def trace_page(data: Mapping[str, Any], title: str | None = None) -> str:
     name = data.get("scenario") or "program"
     head = title or " ".join([name] + [f"{k}={v}" for k, v in sorted(params.items())])
     graph = graph_svg(data["graph"]) if data.get("graph") else None
+    memory_model = (data.get("config") or {}).get("memory_model", "")
+    why = cycle_lines(trace, data.get("graph"), memory_model) if found else []
     payload = {"states": snaps, "stateOf": state_of, "cells": [r["cell"] for r in rows],
                "arrows": ipi_arrows(trace), "violating": len(rows) - 1 if found else None,
                "final": data.get("final_memory") if not snaps else None}
@@ -259,8 +261,7 @@ def trace_page(data: Mapping[str, Any], title: str | None = None) -> str:
         title=head, data=data, rows=rows, lanes=ls,
         shade=shading(rows, [lane["cpu"] for lane in ls]), violation=violation,
         found=found, threads=threads_line(trace), replay=_replay(data), graph=graph,
-        memory_model=(data.get("config") or {}).get("memory_model", ""),
-        payload=script_json(payload))
+        memory_model=memory_model, why=why, payload=script_json(payload))
 
 
 def cell_file(stem: str, cell: Mapping[str, Any]) -> str:

@@ -622,7 +622,7 @@ class GraphRun:
             co = self._co(deleted | {r})
             # (weak models) reads in the write's prefix may read it too, early
             early = [()] if self.model is None else _subsets(
-                [x for x in g.order if (prefix >> x) & 1 and x != r
+                [x for x in g.order if (prefix >> x) & 1 and x > r
                  and self._may_read_early(x, cell, ctx.tid) and not g.ev[x].flags & RMW_R])
             for also in early:
                 keep = self._promise(base, also, s, cell, lead, ctx, flags) if also else \
@@ -688,7 +688,7 @@ class GraphRun:
             if not all(maximal(g, x, prefix) for x in deleted):
                 continue
             others = [x for x in eligible if x > r or x not in deleted]
-            for also in _subsets([x for x in others if x != r]):
+            for also in _subsets([x for x in others if x > r]):
                 reads = (r, *also)
                 rmws = [x for x in reads if g.ev[x].flags & RMW_R]
                 if len(rmws) > 1:
