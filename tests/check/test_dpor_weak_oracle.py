@@ -14,14 +14,14 @@ from hypothesis import HealthCheck, given, settings
 
 from gupsim import CheckConfig, Load, Program, Store, ThreadSpec, check
 
-from weak_programs import PROGRAMS, explore
+from weak_programs import SMALL_PROGRAMS, explore
 
 
 @pytest.mark.parametrize("model", ["lkmm", "armv8", "power", "armv7"])
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                  HealthCheck.filter_too_much])
-@given(prog=PROGRAMS.filter(lambda prog: sum(map(len, prog)) <= 7))   # (CI's time)
+@given(prog=SMALL_PROGRAMS)
 def test_dpor_explores_what_enum_enumerates(model, prog):
     enum, dpor = explore(prog, "enum", model), explore(prog, "dpor", model)
     assert (dpor[0], dpor[1], dpor[4]) == (enum[0], enum[1], enum[4])

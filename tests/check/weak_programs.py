@@ -32,6 +32,10 @@ OP = st.one_of(
     st.tuples(st.just("load_store"), st.sampled_from(CELLS), st.integers(1, 2)),
 )
 PROGRAMS = st.lists(st.lists(OP, min_size=1, max_size=3), min_size=2, max_size=3)
+SMALL_PROGRAMS = PROGRAMS.filter(lambda prog: sum(map(len, prog)) <= 7)
+"""At most 7 ops in all: the oracle's size (enum, and dpor's duplicates under
+load buffering, grow fast past it: three threads of three ops with RMWs and
+loads-then-stores take dpor minutes under lkmm)."""
 
 
 def thread(ops, tid):
