@@ -687,8 +687,9 @@ class GraphRun:
                 continue
             if not all(maximal(g, x, prefix) for x in deleted):
                 continue
-            others = [x for x in eligible if x > r or x not in deleted]
-            for also in _subsets([x for x in others if x > r]):
+            # (the others are in the prefix, so kept; only later ones join r:
+            # a set with an earlier one is that one's revisit)
+            for also in _subsets([x for x in eligible if x > r]):
                 reads = (r, *also)
                 rmws = [x for x in reads if g.ev[x].flags & RMW_R]
                 if len(rmws) > 1:
