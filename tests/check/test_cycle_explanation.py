@@ -92,9 +92,13 @@ def test_the_report_names_the_pair_a_fence_would_forbid():
     assert "together with one between each other program-order pair" in render(none)
 
 
-def test_sc_counterexamples_have_no_cycle():
+def test_nothing_to_explain_under_sc():
+    """SB is safe under sc, so there is no counterexample, and a graph
+    without a cycle gets no explanation lines."""
+    from gupsim.report.story import cycle_lines
     res = check(lambda: sb_program(False), CheckConfig(memory_model="sc"))
     assert res.verdict == "safe"
+    assert cycle_lines([], {"cycle": []}, "sc") == [] and cycle_lines([], None, "sc") == []
 
 
 def test_the_litmus_cli_counterexample_tells_the_cycle():

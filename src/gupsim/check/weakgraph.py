@@ -131,33 +131,34 @@ def to_execgraph(g, init: dict, names, extra=None) -> ExecutionGraph:
                           deps["ctrl"], list(names))
 
 
-def coherent_reads(g, tid, cell) -> list:
-    """Writes a new read of ``tid`` may read under coherence alone: not
-    co-before the thread's own latest write to the cell or the write its
-    latest read of the cell read."""
+def coherence_floor(g, tid, cell) -> int:
+    """The lowest co[cell] index a new write of ``tid`` may take: after its
+    own writes there and the writes its reads there read (0 if none)."""
     lst = g.co.get(cell, [])
-    low = -1
+    low = 0
     for s, e in g.ev.items():
         if e.tid != tid or e.cell != cell:
             continue
         w = s if e.kind == "W" else e.rf
         if w != INIT and w in lst:
-            low = max(low, lst.index(w))
-    return lst[low:] if low >= 0 else [INIT, *lst]
+            low = max(low, lst.index(w) + 1)
+    return low
+
+
+def coherent_reads(g, tid, cell) -> list:
+    """Writes a new read of ``tid`` may read under coherence alone: not
+    co-before the thread's own latest write to the cell or the write its
+    latest read of the cell read."""
+    lst = g.co.get(cell, [])
+    low = coherence_floor(g, tid, cell)
+    return lst[low - 1:] if low else [INIT, *lst]
 
 
 def coherent_positions(g, tid, cell) -> list[int]:
     """Insertion indices in co[cell] for a new write of ``tid`` under
     coherence alone, never between an RMW and the write it read."""
     lst = g.co.get(cell, [])
-    low = -1
-    for s, e in g.ev.items():
-        if e.tid != tid or e.cell != cell:
-            continue
-        w = s if e.kind == "W" else e.rf
-        if w != INIT and w in lst:
-            low = max(low, lst.index(w))
-    return [k for k in range(low + 1, len(lst) + 1)
+    return [k for k in range(coherence_floor(g, tid, cell), len(lst) + 1)
             if not (k < len(lst) and g.ev[lst[k]].flags & RMW_W)]
 
 

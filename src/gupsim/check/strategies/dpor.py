@@ -54,8 +54,8 @@ from ..graph import (AWAIT, CHOOSE, CLI, DRAINW, FAILED, IDLE, INIT, LAST, POLL,
 from ..result import Stats
 from ..memory import WEAK, axiomatic_model
 from ..runtime import Execution, stuck_violation
-from ..weakgraph import (PLAIN, POLL_META, POLL_NONE_META, coherent_positions, coherent_reads,
-                         op_meta, to_execgraph)
+from ..weakgraph import (PLAIN, POLL_META, POLL_NONE_META, coherence_floor, coherent_positions,
+                         coherent_reads, op_meta, to_execgraph)
 
 
 class GraphRun:
@@ -444,7 +444,11 @@ class GraphRun:
     def _consistent(self, extra=None) -> bool:
         if self.promised:      # judged when the writes read early are in (``_fulfil``)
             return True
-        eg = to_execgraph(self.g, self.init, self.names, extra)
+        return self._judge(self.g, extra)
+
+    def _judge(self, graph, extra=None) -> bool:
+        """Does the model allow ``graph`` (the dpor graph or a ``_View``)?"""
+        eg = to_execgraph(graph, self.init, self.names, extra)
         judge = getattr(self.model, "consistent", None)   # (a cheaper answer if it has one)
         return judge(eg) if judge is not None else self.model.check(eg).consistent
 
@@ -625,7 +629,7 @@ class GraphRun:
                 [x for x in g.order if (prefix >> x) & 1 and x > r
                  and self._may_read_early(x, cell, ctx.tid) and not g.ev[x].flags & RMW_R])
             for also in early:
-                keep = self._promise(base, also, s, cell, lead, ctx, flags) if also else \
+                keep = self._promise(base, also, s, cell, lead, ctx) if also else \
                     list(base)
                 keep.extend(lead)
                 keep.append((s, ctx.tid, "W", None, flags | CHOOSE))
@@ -649,7 +653,7 @@ class GraphRun:
             return ctx.op.apply(self.g.value_of(lead[0][3], self.init[cell]))
         return self._wvalue
 
-    def _promise(self, records, reads, s, cell, lead, ctx, flags):
+    def _promise(self, records, reads, s, cell, lead, ctx):
         """``records`` with each of ``reads`` reading the new write ``s`` early."""
         g, value = self.g, self._new_value(ctx, cell, lead)
         reads = set(reads)
@@ -702,16 +706,14 @@ class GraphRun:
                         if w0 == INIT or w0 in lst else []
                 if rmws:               # and the revisited RMW's write right after it
                     x0 = rmws[0]
-                    mine = [x for x in lst if g.ev[x].tid == g.ev[x0].tid
-                            and g.ev[x].flags & RMW_W
-                            and max(y for y in g.ev if g.ev[y].tid == g.ev[x0].tid
-                                    and y < x) == x0]
-                    if mine:
-                        k = lst.index(mine[0])
-                        ok = k >= _coherence_floor(view, tid, cell) and \
+                    after = [y for y in g.ev if g.ev[y].tid == g.ev[x0].tid and y > x0]
+                    part = min(after) if after else None      # its write part, if it wrote
+                    if part is not None and g.ev[part].flags & RMW_W and part in lst:
+                        k = lst.index(part)
+                        ok = k >= coherence_floor(view, tid, cell) and \
                             (not flags & RMW_W or positions == [k])
                         positions = [k] if ok else []
-                records = self._promise(self._records(deleted), reads, s, cell, lead, ctx, flags)
+                records = self._promise(self._records(deleted), reads, s, cell, lead, ctx)
                 records.extend(lead)
                 records.append((s, tid, "W", None, flags))
                 for k in positions:
@@ -720,11 +722,6 @@ class GraphRun:
                         continue
                     co = {c: tuple(ws) for c, ws in view.co.items()}
                     self.stack.append(("records", list(records), co, max(g.top, s)))
-
-    def _judge(self, view) -> bool:
-        eg = to_execgraph(view, self.init, self.names)
-        judge = getattr(self.model, "consistent", None)
-        return judge(eg) if judge is not None else self.model.check(eg).consistent
 
     # -- running to the end -----------------------------------------------------
     def extend(self):
@@ -854,19 +851,6 @@ def _orphans(g, deleted) -> bool:
     (load buffering) without its write?"""
     return any(e.flags & PROMISE and e.rf in deleted
                for x, e in g.ev.items() if x not in deleted)
-
-
-def _coherence_floor(g, tid, cell) -> int:
-    """The lowest co[cell] index a new write of ``tid`` may take: after its
-    own writes there and the writes its reads there read."""
-    lst = g.co.get(cell, [])
-    low = 0
-    for x, e in g.ev.items():
-        if e.tid == tid and e.cell == cell:
-            w = x if e.kind == "W" else e.rf
-            if w != INIT and w in lst:
-                low = max(low, lst.index(w) + 1)
-    return low
 
 
 class _View:
