@@ -270,7 +270,12 @@ class GraphRun:
         if later is not None:
             g._propagate(later, g.anc[e] | (1 << e))
 
-    def _choose_rf(self, ctx, cell, rec, flags, ok=None, drain=False, meta=None):
+    def _choose_rf(self, ctx, cell, rec, flags, ok=None, drain=False, meta=None, waits=None,
+                   idle=False):
+        """The write a new read reads (the others are pushed). ``waits(c)``:
+        reading ``c`` leaves the thread waiting (a lock held, an await's
+        predicate false, or, ``idle``, a finished or waiting CPU's look for
+        IPIs finding none)."""
         g = self.g
         if rec is not None:
             self.rev = rec[4] & REV
@@ -287,6 +292,19 @@ class GraphRun:
             cands = coherent_reads(g, ctx.tid, cell)
         if ok is not None:
             cands = [c for c in cands if ok(c)]
+        if waits is not None:
+            # A wait on a value that a later write of another thread (any
+            # write, for an idle look) has already replaced lasts for ever in
+            # this graph: it only ends through a revisit by that write, which
+            # is another graph. Not reading it is not losing an execution.
+            lst = g.co.get(cell, ())
+            def stale(c):
+                later = lst if c == INIT else lst[lst.index(c) + 1:]
+                return any(idle or g.ev[x].tid != ctx.tid for x in later)
+            cands = [c for c in cands if not (waits(c) and stale(c))]
+            if not cands:
+                self.dead = True
+                return None, None
         if self.model is not None and not (ctx.op is not None and ctx.op.code == 3
                                            and ctx.op.kind in ("lock", "trylock")):
             # (a lock's read is judged with its write: cat models pair them)
@@ -317,7 +335,10 @@ class GraphRun:
             return strict is None or g.value_of(c, init) <= ctx.handled or c in strict
         def meta(c):    # only a look that takes IPIs is an acquire
             return POLL_META if g.value_of(c, init) > ctx.handled else POLL_NONE_META
-        s, rf = self._choose_rf(ctx, cell, rec, flags, ok, meta=meta)
+        waiting = ctx.done or ctx.blocked is not None and not cli
+        s, rf = self._choose_rf(ctx, cell, rec, flags, ok, meta=meta, idle=True,
+                                waits=(lambda c: g.value_of(c, init) <= ctx.handled)
+                                if waiting else None)
         if rf is None:
             return
         value = g.value_of(rf, init)
@@ -343,11 +364,15 @@ class GraphRun:
             st = self.aux.setdefault(tid, [])
             cell = op.cells[len(st)]
             meta = op_meta(ctx, op, "R") if self.model is not None else None
-            s, rf = self._choose_rf(ctx, cell, rec, AWAIT, drain=True, meta=meta)
+            last = len(st) + 1 == len(op.cells)
+            init = self.init[cell]
+            s, rf = self._choose_rf(
+                ctx, cell, rec, AWAIT, drain=True, meta=meta,
+                waits=(lambda c: not op.predicate(*(v for _, v in st), g.value_of(c, init)))
+                if last else None)
             if rf is None:
                 return
             value = g.value_of(rf, self.init[cell])
-            last = len(st) + 1 == len(op.cells)
             if not self.replaying:
                 g.add_read(s, tid, cell, rf, AWAIT | (LAST if last else 0) | self.rev, 5,
                            value, drain=True)
@@ -376,7 +401,10 @@ class GraphRun:
             def meta(c):
                 v = self._value_read(rec, c, cell)
                 return op_meta(ctx, op, "R", success=op.apply(v) is not NO_WRITE)
+            def waits(c):
+                return op.apply(g.value_of(c, self.init[cell])) is NO_WRITE
             s, rf = self._choose_rf(ctx, cell, rec, RMW_R, ok, drain=True,
+                                    waits=waits if op.kind in BLOCKING_RMW else None,
                                     meta=meta if self.model is not None else None)
             if rf is None:
                 return
