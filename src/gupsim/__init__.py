@@ -19,7 +19,7 @@ The list below is asserted against README.md's API section by the test suite.
 
 from __future__ import annotations
 
-from .check import CheckConfig, Result, Stats, check
+from .check import CheckConfig, Result, Stats, audit_dependencies, check
 from .errors import (GupsimError, InternalError, NondeterminismError, ScenarioError,
                      UnknownName, UsageError)
 from .ops import (AddrScope, Assert, Await, Branch, Fence, IrqDisable, IrqEnable, Load, Note,
@@ -46,7 +46,7 @@ def replay(factory, schedule: str, memory_model: str = "sc") -> Result:
 
 __all__ = [
     # checking
-    "check", "replay", "CheckConfig", "Result", "Stats",
+    "check", "replay", "CheckConfig", "Result", "Stats", "audit_dependencies",
     # describing a program
     "Program", "ThreadSpec", "Invariant", "invariant", "Violation",
     "scenario", "Scenario", "SCENARIOS",

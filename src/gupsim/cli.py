@@ -1,4 +1,5 @@
-"""The ``gupsim`` command line: list, check, replay, report, bench, demo.
+"""The ``gupsim`` command line: list, check, replay, report, bench, demo, matrix,
+ablate, explain, deps, litmus, cat.
 
 Exit codes: 0 = nothing found (safe, or incomplete within the given budget),
 1 = a violation, deadlock or livelock was found, 2 = bad input (one line on
@@ -190,8 +191,9 @@ def _param_option(f):
 
 def _model_option(f):
     return click.option("--memory-model", type=Name("memory model", _memory_models()),
-                        help="sc or tso. Default: the arch's own model where gupsim has it "
-                             "(x86: tso), else sc.")(f)
+                        help="sc, tso, lkmm, armv8, armv7 or power (see `gupsim list "
+                             "memory-models`). Default: the arch's own model (x86: tso, "
+                             "arm64: armv8, arm: armv7, powerpc: power).")(f)
 
 
 def _kernel_options(f):
@@ -790,6 +792,47 @@ def explain_text(cx, short_name: str | None) -> str:
 
 
 # -- C litmus tests, judged like herd7 ---------------------------------------------------------
+
+@main.command()
+@click.argument("scenario")
+@_param_option
+@_kernel_options
+@click.option("--executions", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Sampled executions (under sc) whose reads are forced.")
+@click.option("--strategy", type=Name("strategy", ("random", "pct", "dfs")), default="random",
+              show_default=True, help="How the executions are sampled.")
+@click.option("--seed", type=int, default=0, show_default=True, help="For random and pct.")
+@click.option("--preemption-bound", type=click.IntRange(min=0), help="For dfs.")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+def deps(scenario, params, arch, design, cpus, executions, strategy, seed, preemption_bound,
+         as_json):
+    """Undeclared dependencies of SCENARIO: where a thread decides on a value it
+    read (its path, a stored value, an address) without a Branch, data= or
+    addr= saying so to the weak memory models.
+
+    Each read of a few sampled executions is forced to another value the
+    cell can hold; a later op that changes without a declared dependency is
+    a finding. Exit 1 when there is one, 0 when there is none."""
+    from .check import audit_dependencies
+    from .spec import get_scenario
+    load_scenarios()
+    sc = get_scenario(scenario)
+    values = scenario_values(sc, params, arch, design, cpus)
+    report = audit_dependencies(sc.factory(**values), executions=executions, seed=seed,
+                                strategy=strategy, preemption_bound=preemption_bound)
+    if as_json:
+        data = report.to_json()
+        data.update(scenario=scenario, params=values)
+        click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+    else:
+        for f in report.findings:
+            click.echo(f.describe())
+        n = len(report.findings)
+        click.echo(f"{scenario}: {n or 'no'} undeclared dependenc{'y' if n == 1 else 'ies'} "
+                   f"({report.reads:,} reads forced in {report.runs:,} runs; "
+                   f"{report.executions} executions, {report.seconds:.1f} s)")
+    return EXIT_FOUND if report.findings else 0
+
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")

@@ -10,7 +10,10 @@ It knows nothing of the program it checks beyond the op vocabulary
 """
 
 from .config import STRATEGIES, CheckConfig
+from .deps import Audit, Finding
+from .deps import audit as audit_dependencies
 from .explorer import check, run_schedule
 from .result import Result, Stats
 
-__all__ = ["check", "run_schedule", "CheckConfig", "Result", "Stats", "STRATEGIES"]
+__all__ = ["check", "run_schedule", "CheckConfig", "Result", "Stats", "STRATEGIES",
+           "audit_dependencies", "Audit", "Finding"]

@@ -93,18 +93,7 @@ def _interleavings(factory, config: CheckConfig, progress, observe=None) -> Resu
             stats.exhausted = strategy.exhaustive
             break
         ex = Execution(factory, config.memory_model)
-        actions = []
-        complete = True
-        while ex.violation is None:
-            enabled = ex.enabled()
-            if not enabled:
-                break
-            action = strategy.choose(enabled)
-            if action is None:
-                complete = False
-                break
-            actions.append(action)
-            ex.apply(action)
+        actions, complete = drive(ex, strategy)
         if complete:
             ex.finish()
         strategy.end()
@@ -126,6 +115,23 @@ def _interleavings(factory, config: CheckConfig, progress, observe=None) -> Resu
     if seen is not None:
         stats.classes = len(seen)
     return build_result(factory, config, stats, found, last)
+
+
+def drive(ex: Execution, strategy) -> tuple[list, bool]:
+    """Run ``ex`` on, the interleaving ``strategy`` choosing each action: the
+    actions taken, and whether it ran to its end (False: the strategy
+    stopped it)."""
+    actions = []
+    while ex.violation is None:
+        enabled = ex.enabled()
+        if not enabled:
+            break
+        action = strategy.choose(enabled)
+        if action is None:
+            return actions, False
+        actions.append(action)
+        ex.apply(action)
+    return actions, True
 
 
 def _over_budget(config: CheckConfig, stats: Stats, t0: float) -> bool:

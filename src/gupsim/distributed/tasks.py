@@ -78,6 +78,7 @@ class Worker:
         return TaskResult([(k, v) for k, v in ledger.items()], found, leftovers, seen)
 
     def _seeds(self, task: Task, t0: float) -> TaskResult:
+        from ..check.explorer import drive
         from ..check.runtime import Execution
         from ..check.strategies import make_strategy
         from ..check.strategies.dpor import class_digest
@@ -94,14 +95,7 @@ class Worker:
         while done < limit and (deadline is None or time.perf_counter() <= deadline):
             strategy.begin()
             ex = Execution(self.factory, config.memory_model)
-            actions = []
-            while ex.violation is None:
-                enabled = ex.enabled()
-                if not enabled:
-                    break
-                action = strategy.choose(enabled)
-                actions.append(action)
-                ex.apply(action)
+            actions, _ = drive(ex, strategy)     # a random walk never stops early
             ex.finish()
             strategy.end()
             done += 1

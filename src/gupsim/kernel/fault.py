@@ -36,12 +36,12 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..errors import UsageError
-from ..ops import Fence, Load, Note, Rmw, Store
+from ..ops import Branch, Fence, Load, Note, Rmw, Store
 from .cpu import flush_tlb_range
 from .filemap import PageAnon, filemap_fault
 from .mm import EFAULT, ENOMEM, spin_lock, spin_unlock
 from .page import alloc_page, get_page, put_page
-from .pagetable import PAGE_SIZE, lower_table, read_entry, write_entry, xchg_entry
+from .pagetable import PAGE_SIZE, entry_regs, lower_table, read_entry, through_entry, write_entry, xchg_entry
 
 ZERO_PFN = 4095
 """my_zero_pfn(): the frame of empty_zero_page (outside the allocator's range)."""
@@ -95,9 +95,10 @@ def pte_modify(k, v, **flags):
 
 
 def copy_user_highpage(k, dst, src):
-    """The page contents: (1) read the old page, (2) write the new one."""
-    v = yield Load(k.data(src))
-    yield Store(k.data(dst), v)
+    """The page contents: (1) read the old page, (2) write the new one (a data
+    dependency)."""
+    v = yield Load(k.data(src), reg="copy")
+    yield Store(k.data(dst), v, data="copy")
 
 
 def prep_new_anon_page(k, pfn):
@@ -111,10 +112,11 @@ def prep_new_anon_page(k, pfn):
         yield Store(k.anon_exclusive(pfn), True)
 
 
-def finish_fault(k, t, ptes, j, pfn, entry, file_rmap):
+def finish_fault(k, t, ptes, j, pfn, entry, file_rmap, data=()):
     """Install ``entry`` if the pte is still none (page_add_file_rmap for a
     page-cache page; a new anon page was prepared already), else drop the
-    page (raced with another fault). Takes and drops the page-table lock."""
+    page (raced with another fault). Takes and drops the page-table lock.
+    ``data``: the registers ``entry`` was computed from (VM_WRITE)."""
     lock = t.mm.page_table_lock
     yield from spin_lock(lock)
     installed = k.enc.pte_none((yield from read_entry(k, ptes, j, "finish_fault")))
@@ -124,7 +126,7 @@ def finish_fault(k, t, ptes, j, pfn, entry, file_rmap):
             # then (2) set_pte_at(). Pairs with: gup_fast's lockless pte read.
             if k.design.enabled("fault:smp_wmb"):
                 yield Fence("wmb")
-        yield from write_entry(k, ptes, j, entry)
+        yield from write_entry(k, ptes, j, entry, data=data)
         if file_rmap:
             yield Rmw(k.mapcount(pfn), "add", 1, order="once")
     yield from spin_unlock(lock)
@@ -139,10 +141,12 @@ def walk_to_pmd(k, t, addr, what):
     """pgd_offset .. pmd_offset with READ_ONCEs; returns (table, index, pmd), table
     None when an upper level is empty."""
     geo, enc = k.geo, k.enc
-    table = t.mm.pgd
+    table, above = t.mm.pgd, ()
     for level in geo.present[1:]:
         i = geo.index(table.level, addr)
-        v = yield from read_entry(k, table, i, what)
+        # each table is found through the entry above (an address dependency)
+        v = yield from read_entry(k, table, i, what, reg=table.level, addr=above)
+        above = entry_regs(table.level, table)
         if level == "pte":
             return table, i, v
         if enc.pmd_none(v):
@@ -185,7 +189,7 @@ def __handle_mm_fault(k, t, vma, addr, write, unshare=False):
         return VM_FAULT_SIGSEGV      # MODEL: no huge-pmd fault paths (COW, NUMA)
     ptes = lower_table(k, pmd)
     return (yield from handle_pte_fault(k, t, vma, addr, ptes, k.geo.index("pte", addr),
-                                        write, unshare))
+                                        write, unshare, entry_regs(table.level, table)))
 
 
 def handle_mm_fault(k, t, vma, addr, write):
@@ -201,9 +205,10 @@ def vm_fault_to_errno(ret):
     return 0
 
 
-def handle_pte_fault(k, t, vma, addr, ptes, j, write, unshare=False):
+def handle_pte_fault(k, t, vma, addr, ptes, j, write, unshare=False, pmd_regs=()):
+    """``pmd_regs``: the registers of the pmd the pte table was found through."""
     enc, lock = k.enc, t.mm.page_table_lock
-    pte = yield from read_entry(k, ptes, j, "handle_pte_fault")
+    pte = yield from read_entry(k, ptes, j, "handle_pte_fault", reg="pte", addr=pmd_regs)
     if enc.pte_none(pte):
         if vma.anon:
             return (yield from do_anonymous_page(k, t, vma, addr, ptes, j, write))
@@ -211,7 +216,8 @@ def handle_pte_fault(k, t, vma, addr, ptes, j, write, unshare=False):
     if not (write or unshare) or enc.pte_write(pte):
         return 0                     # MODEL: no young/dirty updates on access
     yield from spin_lock(lock)
-    if pte != (yield from read_entry(k, ptes, j, "handle_pte_fault")):
+    if pte != (yield from read_entry(k, ptes, j, "handle_pte_fault", reg="pte",
+                                     addr=pmd_regs)):
         yield from spin_unlock(lock)   # !pte_same(): someone else handled it
         return 0
     return (yield from do_wp_page(k, t, vma, addr, ptes, j, pte, unshare))
@@ -234,9 +240,9 @@ def do_anonymous_page(k, t, vma, addr, ptes, j, write):
         return VM_FAULT_OOM
     yield Store(k.data(pfn), 0)          # alloc_zeroed_user_highpage
     yield from prep_new_anon_page(k, pfn)
-    writable = yield Load(vma.vm_write)
+    writable = yield Load(vma.vm_write, reg="vm_write")
     return (yield from finish_fault(k, t, ptes, j, pfn, mk_pte(k, pfn, writable, True),
-                                    False))
+                                    False, "vm_write"))
 
 
 # --- file faults (mm/memory.c do_fault, 2014+ split by Kirill Shutemov) ---------------
@@ -270,9 +276,9 @@ def do_cow_fault(k, t, vma, addr, ptes, j):
     yield from copy_user_highpage(k, new, pfn)
     yield from prep_new_anon_page(k, new)
     yield from put_page(k, pfn)           # the lookup's reference
-    writable = yield Load(vma.vm_write)
+    writable = yield Load(vma.vm_write, reg="vm_write")
     return (yield from finish_fault(k, t, ptes, j, new, mk_pte(k, new, writable, True),
-                                    False))
+                                    False, "vm_write"))
 
 
 def do_shared_fault(k, t, vma, addr, ptes, j):
@@ -281,8 +287,9 @@ def do_shared_fault(k, t, vma, addr, ptes, j):
     pfn = yield from filemap_fault(k, vma, addr)
     if pfn is None:
         return VM_FAULT_SIGBUS
-    writable = yield Load(vma.vm_write)
-    return (yield from finish_fault(k, t, ptes, j, pfn, mk_pte(k, pfn, writable, True), True))
+    writable = yield Load(vma.vm_write, reg="vm_write")
+    return (yield from finish_fault(k, t, ptes, j, pfn, mk_pte(k, pfn, writable, True), True,
+                                    "vm_write"))
 
 
 # --- do_wp_page: a write to a present, read-only pte -------------------------------------
@@ -293,9 +300,10 @@ def do_wp_page(k, t, vma, addr, ptes, j, pte, unshare=False):
     for a write, but leave the pte read-only; nothing to do for other pages."""
     enc, lock = k.enc, t.mm.page_table_lock
     pfn = enc.pte_pfn(pte)
+    regs = entry_regs("pte", ptes)        # vmf->page = vm_normal_page(vma, addr, pte)
     special = enc.pte_special(pte) or pfn == k.zero_pfn   # vm_normal_page() is NULL
-    if not special and (yield from PageAnon(k, pfn)):
-        reuse = yield from wp_can_reuse_anon_page(k, pfn)
+    if not special and (yield from through_entry(regs, PageAnon(k, pfn))):
+        reuse = yield from through_entry(regs, wp_can_reuse_anon_page(k, pfn))
     else:
         reuse = vma.shared or unshare   # wp_page_shared; unshare: no anon page, done
     if reuse:
@@ -304,7 +312,7 @@ def do_wp_page(k, t, vma, addr, ptes, j, pte, unshare=False):
             return 0
         return (yield from wp_page_reuse(k, t, vma, ptes, j, pte))   # or wp_page_shared
     if not special:
-        yield from get_page(k, pfn)       # old_page stays ours across the copy
+        yield from through_entry(regs, get_page(k, pfn))   # old_page stays ours
     yield from spin_unlock(lock)
     return (yield from wp_page_copy(k, t, vma, addr, ptes, j, pte,
                                     None if special else pfn, unshare))
@@ -317,22 +325,31 @@ def wp_can_reuse_anon_page(k, pfn):
     take a reference in between, and keeps a page this mm goes on writing to
     (what the pinner wants). Pairs with: gup_fast (try_grab_folio_fast)."""
     if mm_since(k, "5.19"):
-        if (yield Load(k.anon_exclusive(pfn))):
+        exclusive = yield Load(k.anon_exclusive(pfn), reg="PageAnonExclusive")
+        yield Branch("PageAnonExclusive")
+        if exclusive:
             return True
-        if (yield Load(k.count(pfn))) != 1:
+        count = yield Load(k.count(pfn), reg="page_count")
+        yield Branch("page_count")
+        if count != 1:
             return False
         yield Store(k.anon_exclusive(pfn), True)      # page_move_anon_rmap
         return True
     if mm_since(k, "5.9"):
-        return (yield Load(k.count(pfn))) == 1
-    return (yield Load(k.mapcount(pfn))) == 0          # reuse_swap_page()
+        count = yield Load(k.count(pfn), reg="page_count")
+        yield Branch("page_count")
+        return count == 1
+    mapcount = yield Load(k.mapcount(pfn), reg="page_mapcount")
+    yield Branch("page_mapcount")                      # reuse_swap_page()
+    return mapcount == 0
 
 
 def wp_page_reuse(k, t, vma, ptes, j, pte):
     """Write in place: pte_mkdirty + maybe_mkwrite (writable only if VM_WRITE:
     a FOLL_FORCE write to a read-only mapping leaves the pte read-only)."""
-    writable = yield Load(vma.vm_write)
-    yield from write_entry(k, ptes, j, pte_modify(k, pte, dirty=True, write=writable))
+    writable = yield Load(vma.vm_write, reg="vm_write")
+    yield from write_entry(k, ptes, j, pte_modify(k, pte, dirty=True, write=writable),
+                           data=("vm_write", *entry_regs("pte", ptes)))
     yield from spin_unlock(t.mm.page_table_lock)
     return VM_FAULT_WRITE
 
@@ -346,30 +363,32 @@ def wp_page_copy(k, t, vma, addr, ptes, j, orig, old, unshare=False):
         if old is not None:
             yield from put_page(k, old)
         return VM_FAULT_OOM
+    regs = entry_regs("pte", ptes)        # old_page = vm_normal_page(vma, addr, orig)
     if old is None:
         yield Store(k.data(new), 0)
     else:
-        yield from copy_user_highpage(k, new, old)
+        yield from through_entry(regs, copy_user_highpage(k, new, old))
     yield from prep_new_anon_page(k, new)
-    writable = not unshare and (yield Load(vma.vm_write))
+    writable = not unshare and (yield Load(vma.vm_write, reg="vm_write"))
     lock = t.mm.page_table_lock
     yield from spin_lock(lock)
     copied = orig == (yield from read_entry(k, ptes, j, "wp_page_copy"))
     if copied:
         # (1) ptep_clear_flush(): clear the old pte and flush the TLB, then (2)
         # set_pte_at() the copy. Pairs with: gup_fast (pte read, ref, re-read).
-        yield from xchg_entry(k, ptes, j, 0)
+        yield from xchg_entry(k, ptes, j, 0, branch=False)
         yield from flush_tlb_range(k, t.cpu, addr, addr + PAGE_SIZE)
-        yield from write_entry(k, ptes, j, mk_pte(k, new, writable, not unshare))
+        yield from write_entry(k, ptes, j, mk_pte(k, new, writable, not unshare),
+                               data=() if unshare else "vm_write")
         if old is not None:
-            yield Rmw(k.mapcount(old), "sub", 1, order="once")   # page_remove_rmap
+            yield Rmw(k.mapcount(old), "sub", 1, order="once", addr=regs)  # page_remove_rmap
     yield from spin_unlock(lock)
     if copied and old is not None:
-        yield from put_page(k, old)       # the old mapping's reference
+        yield from put_page(k, old, addr=regs)   # the old mapping's reference
     if not copied:
         yield from put_page(k, new)
     if old is not None:
-        yield from put_page(k, old)       # do_wp_page's get_page()
+        yield from put_page(k, old, addr=regs)   # do_wp_page's get_page()
     return VM_FAULT_WRITE if copied and not unshare else 0
 
 

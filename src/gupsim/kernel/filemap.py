@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..ops import Load, Note, SpinHint, Store
+from ..ops import Branch, Load, Note, SpinHint, Store
 from .mm import spin_lock, spin_unlock
 from .page import get_page, page_cache_get_speculative, put_page
 from .pagetable import PAGE_SHIFT
@@ -158,8 +158,11 @@ def filemap_fault(k, vma, addr):
 
 
 def PageAnon(k, pfn):
-    """PageAnon(): page->mapping is an anon_vma (a load of page->mapping)."""
-    return (yield Load(k.mapping(pfn))) == "anon"
+    """PageAnon(): page->mapping is an anon_vma (a load of page->mapping);
+    every caller tests it (a control dependency)."""
+    mapping = yield Load(k.mapping(pfn), reg="PageAnon")
+    yield Branch("PageAnon")
+    return mapping == "anon"
 
 
 __all__ = ["AddressSpace", "EEXIST", "setup_file", "setup_file_vma", "file_index",

@@ -39,13 +39,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..ops import Fence, Load, Note, Rmw, Store
+from ..ops import Branch, Fence, Load, Note, Rmw, Store
 from .cpu import flush_tlb_range
 from .fault import copy_user_highpage, mk_pte, mm_since, prep_new_anon_page, pte_modify
 from .filemap import PageAnon
 from .mm import ENOMEM, down_write, spin_lock, spin_unlock, up_write
 from .page import GUP_PIN_COUNTING_BIAS, alloc_page, get_page
-from .pagetable import PAGE_SIZE, lower_table, read_entry, write_entry
+from .pagetable import PAGE_SIZE, entry_regs, lower_table, read_entry, through_entry, write_entry
 
 EARLY_COW = "5.9"
 """The release with the early COW of pinned pages in fork."""
@@ -74,15 +74,20 @@ def _child_ptes(k, child, addr):
 
 
 def page_maybe_dma_pinned(k, pfn):
-    """page_ref_count(page) >= GUP_PIN_COUNTING_BIAS (small pages)."""
-    return (yield Load(k.count(pfn))) >= GUP_PIN_COUNTING_BIAS
+    """page_ref_count(page) >= GUP_PIN_COUNTING_BIAS (small pages); every
+    caller tests it (a control dependency)."""
+    count = yield Load(k.count(pfn), reg="page_maybe_dma_pinned")
+    yield Branch("page_maybe_dma_pinned")
+    return count >= GUP_PIN_COUNTING_BIAS
 
 
 def page_try_dup_anon_rmap(k, pfn):
     """May the child share this anon page? False means copy it now
     (page_needs_cow_for_dma; -EBUSY from page_try_dup_anon_rmap in v5.19)."""
     if mm_since(k, "5.19"):
-        if not (yield Load(k.anon_exclusive(pfn))):
+        exclusive = yield Load(k.anon_exclusive(pfn), reg="PageAnonExclusive")
+        yield Branch("PageAnonExclusive")
+        if not exclusive:
             return True
         if (yield from page_maybe_dma_pinned(k, pfn)):
             return False
@@ -91,30 +96,33 @@ def page_try_dup_anon_rmap(k, pfn):
     return not (yield from page_maybe_dma_pinned(k, pfn))
 
 
-def copy_present_page(k, t, vma, dst, j, src_pfn):
+def copy_present_page(k, t, vma, dst, j, src_pfn, src_regs=()):
     """The child gets its own copy of a pinned page now; the parent's pte is
-    left as it is (writable). 0 or -ENOMEM."""
+    left as it is (writable). 0 or -ENOMEM. ``src_regs``: the registers of
+    the pte the source page was found through."""
     new = yield from alloc_page(k, t)
     if new is None:
         return -ENOMEM
     yield Note(f"page {src_pfn} may be pinned: the child gets a copy, page {new}")
-    yield from copy_user_highpage(k, new, src_pfn)
+    yield from through_entry(src_regs, copy_user_highpage(k, new, src_pfn))
     yield from prep_new_anon_page(k, new)
-    writable = yield Load(vma.vm_write)
-    yield from write_entry(k, dst, j, mk_pte(k, new, writable, True))
+    writable = yield Load(vma.vm_write, reg="vm_write")
+    yield from write_entry(k, dst, j, mk_pte(k, new, writable, True), data="vm_write")
     return 0
 
 
-def ptep_set_wrprotect(k, table, j, pte):
+def ptep_set_wrprotect(k, table, j, pte, regs=()):
     """MODEL: an atomic clear of the write bit in the kernel; a store under the
-    page-table lock here (hardware accessed/dirty updates are not modelled)."""
-    yield from write_entry(k, table, j, pte_modify(k, pte, write=False))
+    page-table lock here (hardware accessed/dirty updates are not modelled).
+    ``regs``: the registers ``pte`` was read into."""
+    yield from write_entry(k, table, j, pte_modify(k, pte, write=False), data=regs)
 
 
 def copy_present_pte(k, t, vma, src, dst, j):
     """One pte of a COW mapping (copy_one_pte before v5.9). 0 or -errno."""
     enc = k.enc
-    pte = yield from read_entry(k, src, j, "copy_pte_range")
+    pte = yield from read_entry(k, src, j, "copy_pte_range", reg="pte")
+    regs = entry_regs("pte", src)
     if not enc.pte_present(pte):
         return 0                      # MODEL: pte_none; no swap entries
     pfn = enc.pte_pfn(pte)
@@ -122,19 +130,21 @@ def copy_present_pte(k, t, vma, src, dst, j):
     cow, early = not vma.shared, mm_since(k, EARLY_COW)
     wrprotect = cow and enc.pte_write(pte)
     if wrprotect and not early:
-        yield from ptep_set_wrprotect(k, src, j, pte)
+        yield from ptep_set_wrprotect(k, src, j, pte, regs)
     if page is not None:
-        if early and cow and (yield from PageAnon(k, page)) \
-                and not (yield from page_try_dup_anon_rmap(k, page)):
-            return (yield from copy_present_page(k, t, vma, dst, j, page))
+        # page = vm_normal_page(vma, addr, pte): its accesses go through the pte
+        if early and cow and (yield from through_entry(regs, PageAnon(k, page))) \
+                and not (yield from through_entry(regs, page_try_dup_anon_rmap(k, page))):
+            return (yield from copy_present_page(k, t, vma, dst, j, page, regs))
         # get_page() + page_dup_rmap(): the child's mapping of the page.
-        yield from get_page(k, page)
-        yield Rmw(k.mapcount(page), "add", 1, order="once")
+        yield from through_entry(regs, get_page(k, page))
+        yield Rmw(k.mapcount(page), "add", 1, order="once", addr=regs)
     if wrprotect and early:
         # (1) page_maybe_dma_pinned() said no, then (2) write-protect and
         # share. Pairs with: gup_fast (pin after (1), pte unchanged until (2)).
-        yield from ptep_set_wrprotect(k, src, j, pte)
-    yield from write_entry(k, dst, j, pte_modify(k, pte, write=False) if wrprotect else pte)
+        yield from ptep_set_wrprotect(k, src, j, pte, regs)
+    yield from write_entry(k, dst, j, pte_modify(k, pte, write=False) if wrprotect else pte,
+                           data=regs)
     return 0
 
 
@@ -193,9 +203,11 @@ def fork(k, t, child):
     yield from down_write(mm.mmap_sem)
     ret = 0
     for vma, cvma in zip(mm.vmas, child.vmas):
-        if not (yield Load(vma.cell)):
+        present = yield Load(vma.cell, reg="vma")
+        yield Branch("vma")
+        if not present:
             continue
-        yield Store(cvma.vm_write, (yield Load(vma.vm_write)))
+        yield Store(cvma.vm_write, (yield Load(vma.vm_write, reg="vm_write")), data="vm_write")
         yield Store(cvma.cell, True)                  # vma_link into the child
         if vma.shared and not vma.anon:
             continue          # "Don't copy ptes where a page fault will fill them"

@@ -29,7 +29,7 @@ detection when the retry loop writes (get/put) on every iteration.
 
 from __future__ import annotations
 
-from ..ops import Assert, IrqDisable, IrqEnable, Load, Note, SpinHint
+from ..ops import Assert, Branch, IrqDisable, IrqEnable, Load, Note, SpinHint
 from .gup.entry import __get_user_pages_fast, get_user_pages_fast
 from .mm import EFAULT
 from .page import compound_head, get_page, put_page
@@ -58,7 +58,10 @@ def get_futex_key(k, t, uaddr, write=True, max_retries=None):
             return err
         page = pages[0]
         if k.design.thp_refcount_2013:
-            is_tail = (yield Load(k.head(page))) is not None
+            # MODEL: the page comes back through pages[] (a Python list), so
+            # its accesses do not name the walk's pte read.
+            is_tail = (yield Load(k.head(page), reg="PageTail")) is not None
+            yield Branch("PageTail")
             if is_tail:
                 yield from put_page(k, page)
                 # (1) IRQs off, then (2) pin the tail again and take the head

@@ -38,10 +38,10 @@ pins balance either way).
 
 from __future__ import annotations
 
-from ..ops import Load, Note, Rmw, Store
+from ..ops import Branch, Load, Note, Rmw, Store
 from .mm import EFAULT, ENOMEM, spin_lock, spin_unlock
 from .page import put_page
-from .pagetable import read_entry, write_entry, xchg_entry
+from .pagetable import entry_regs, read_entry, write_entry, xchg_entry
 from .tlb import tlb_finish_mmu, tlb_gather_mmu, tlb_remove_page
 
 FREE_HUGE_PAGES = "hstate.hugepage_freelist"
@@ -76,11 +76,14 @@ def map_hugetlb_page(k, mm, addr: int, write: bool = True) -> int:
 # --- run time --------------------------------------------------------------------
 
 def alloc_huge_page(k):
-    """dequeue_huge_page_vma() under hugetlb_lock: a head pfn or None."""
+    """dequeue_huge_page_vma() under hugetlb_lock: a head pfn or None.
+    MODEL: the page's accesses after it do not name this read (the lock's
+    acquire and release order them; nobody else sees the page yet)."""
     yield from spin_lock(HUGETLB_LOCK)
-    free = yield Load(FREE_HUGE_PAGES)
+    free = yield Load(FREE_HUGE_PAGES, reg="hugepage_freelists")
+    yield Branch("hugepage_freelists")
     if free:
-        yield Store(FREE_HUGE_PAGES, free[1:])
+        yield Store(FREE_HUGE_PAGES, free[1:], data="hugepage_freelists")
     yield from spin_unlock(HUGETLB_LOCK)
     return free[0] if free else None
 
@@ -99,7 +102,7 @@ def hugetlb_no_page(k, t, vma, table, i, write):
         yield Store(k.data(p), 0)              # clear_huge_page()
     # The page is private until set_huge_pte_at() publishes it.
     yield Store(k.count(head), 1)
-    writable = write and (yield Load(vma.vm_write))
+    writable = write and (yield Load(vma.vm_write, reg="vm_write"))
     yield from spin_lock(t.mm.page_table_lock)
     pmd = yield from read_entry(k, table, i, "hugetlb_no_page")
     if not enc.pmd_none(pmd):
@@ -108,7 +111,8 @@ def hugetlb_no_page(k, t, vma, table, i, write):
         yield from put_page(k, head)
         return 0
     yield Store(k.mapcount(head), 0)           # hugepage_add_new_anon_rmap()
-    yield from write_entry(k, table, i, enc.mk_huge_pmd(head, write=writable))
+    yield from write_entry(k, table, i, enc.mk_huge_pmd(head, write=writable),
+                           data="vm_write" if write else ())
     yield from spin_unlock(t.mm.page_table_lock)
     return 0
 
@@ -118,13 +122,16 @@ def hugetlb_wp(k, t, vma, table, i):
     copy branch is not modelled; a shared page is -EFAULT)."""
     enc = k.enc
     yield from spin_lock(t.mm.page_table_lock)
-    pmd = yield from read_entry(k, table, i, "hugetlb_wp")
+    pmd = yield from read_entry(k, table, i, "hugetlb_wp", reg="pte")
+    regs = entry_regs("pte", table)      # old_page = pte_page(pte)
     ret = 0
     if enc.pmd_present(pmd) and not enc.pmd_write(pmd):
-        mapcount = yield Load(k.mapcount(enc.pmd_pfn(pmd)))
+        mapcount = yield Load(k.mapcount(enc.pmd_pfn(pmd)), reg="page_mapcount", addr=regs)
+        yield Branch("page_mapcount")
         if mapcount == 0:
             yield Note(f"hugetlb_wp: reuse huge page {enc.pmd_pfn(pmd)}")
-            yield from write_entry(k, table, i, enc.mk_huge_pmd(enc.pmd_pfn(pmd), write=True))
+            yield from write_entry(k, table, i, enc.mk_huge_pmd(enc.pmd_pfn(pmd), write=True),
+                                   data=regs)
         else:
             ret = -EFAULT
     yield from spin_unlock(t.mm.page_table_lock)
@@ -134,8 +141,11 @@ def hugetlb_wp(k, t, vma, table, i):
 def hugetlb_fault(k, t, vma, addr, write):
     """The fault handler for hugetlb VMAs (caller holds mmap_sem). 0 or -errno."""
     enc = k.enc
-    if write and not (yield Load(vma.vm_write)):
-        return -EFAULT
+    if write:
+        writable = yield Load(vma.vm_write, reg="vm_write")
+        yield Branch("vm_write")
+        if not writable:
+            return -EFAULT
     table, i = huge_pte_offset(k, t.mm, addr)
     pmd = yield from read_entry(k, table, i, "hugetlb_fault")
     if enc.pmd_none(pmd):
@@ -152,11 +162,11 @@ def follow_hugetlb_page(k, t, vma, addr, write, flags):
     enc = k.enc
     table, i = huge_pte_offset(k, t.mm, addr)
     yield from spin_lock(t.mm.page_table_lock)
-    pmd = yield from read_entry(k, table, i, "follow_hugetlb_page")
+    pmd = yield from read_entry(k, table, i, "follow_hugetlb_page", reg="pte")
     pfn = None
     if enc.pmd_present(pmd) and enc.pmd_huge(pmd) and (enc.pmd_write(pmd) or not write):
         pfn = enc.pmd_pfn(pmd) + k.geo.page_in("pmd", addr)
-        yield from _grab(k, pfn, flags)
+        yield from _grab(k, pfn, flags, entry_regs("pte", table))
     yield from spin_unlock(t.mm.page_table_lock)
     return pfn
 
@@ -172,8 +182,9 @@ def unmap_hugepage_range(k, tlb, vma, start, end):
         yield from spin_lock(mm.page_table_lock)
         old = yield from xchg_entry(k, table, i, 0)     # huge_ptep_get_and_clear
         if enc.pmd_present(old):
-            head = enc.pmd_pfn(old)
-            yield Rmw(k.mapcount(head), "sub", 1, order="once")   # page_remove_rmap
+            head = enc.pmd_pfn(old)                     # page = pte_page(pte)
+            yield Rmw(k.mapcount(head), "sub", 1, order="once",
+                      addr=entry_regs("old_entry", table))   # page_remove_rmap
             tlb_remove_page(tlb, head)
         yield from spin_unlock(mm.page_table_lock)
 

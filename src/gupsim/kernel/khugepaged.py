@@ -49,11 +49,11 @@ same thread).
 
 from __future__ import annotations
 
-from ..ops import Fence, Load, Note, Rmw, Store
+from ..ops import Branch, Fence, Load, Note, Rmw, Store
 from .cpu import flush_tlb_range, tlb_remove_table_sync_one
 from .mm import down_write, spin_lock, spin_unlock, up_write
 from .page import put_page
-from .pagetable import PAGE_SIZE, read_entry, write_entry, xchg_entry
+from .pagetable import PAGE_SIZE, entry_regs, read_entry, through_entry, write_entry, xchg_entry
 
 SCAN_SUCCEED = "SCAN_SUCCEED"
 SCAN_PMD_NULL = "SCAN_PMD_NULL"
@@ -74,7 +74,7 @@ def pmdp_collapse_flush(k, cpu, table, i, addr):
 
     (1) clear the pmd, then (2) flush. Pairs with: gup_pmd_range's lockless
     pmd read (on IPI arches the flush waits for an IRQs-off walker)."""
-    old = yield from xchg_entry(k, table, i, 0)
+    old = yield from xchg_entry(k, table, i, 0, reg="_pmd")
     yield from flush_tlb_range(k, cpu, addr, addr + k.geo.size("pmd"))
     return old
 
@@ -84,25 +84,30 @@ def is_refcount_suitable(k, pfn):
 
     Pairs with: the GUP-fast reference (try_grab_folio_fast / get_page) --
     a walker whose reference lands before this read makes the collapse fail."""
-    count = yield Load(k.count(pfn))
-    mapcount = yield Load(k.mapcount(pfn))
+    count = yield Load(k.count(pfn), reg="page_count")
+    mapcount = yield Load(k.mapcount(pfn), reg="page_mapcount")
+    yield Branch("page_count", "page_mapcount")   # if (!is_refcount_suitable(page))
     return count == mapcount + 1
 
 
-def __collapse_huge_page_isolate(k, ptes, addr):
-    """Check every pte maps a collapsible page. SCAN_SUCCEED or the reason."""
+def __collapse_huge_page_isolate(k, ptes, addr, pmd_regs=()):
+    """Check every pte maps a collapsible page. SCAN_SUCCEED or the reason.
+    The ptes are read through the old pmd (``pmd_regs``), each page through
+    its pte (vm_normal_page())."""
     enc = k.enc
+    regs = entry_regs("pte", ptes)
     for j in range(k.geo.hpage_pmd_nr):
-        pte = yield from read_entry(k, ptes, j, "__collapse_huge_page_isolate")
+        pte = yield from read_entry(k, ptes, j, "__collapse_huge_page_isolate", reg="pte",
+                                    addr=pmd_regs)
         if not enc.pte_present(pte) or enc.pte_special(pte):
             return SCAN_PTE_NON_PRESENT
         pfn = enc.pte_pfn(pte)
         # "Check if the page has any GUP (or other external) pins."
-        if not (yield from is_refcount_suitable(k, pfn)):
+        if not (yield from through_entry(regs, is_refcount_suitable(k, pfn))):
             yield Note(f"khugepaged: page {pfn} at {addr + j * PAGE_SIZE:#x} has an "
                        "extra reference: SCAN_PAGE_COUNT")
             return SCAN_PAGE_COUNT
-        yield from isolate_lru_page(k, pfn)
+        yield from through_entry(regs, isolate_lru_page(k, pfn))
     return SCAN_SUCCEED
 
 
@@ -123,25 +128,28 @@ def isolate_lru_page(k, pfn):
     return was
 
 
-def __collapse_huge_page_copy(k, mm, ptes, hpage):
+def __collapse_huge_page_copy(k, mm, ptes, hpage, pmd_regs=()):
     """copy_user_highpage() each small page into the huge page, then clear its
-    pte, page_remove_rmap() and free it (free_page_and_swap_cache)."""
+    pte, page_remove_rmap() and free it (free_page_and_swap_cache). Each
+    source page is src_page = pte_page(pteval) (an address dependency)."""
     enc = k.enc
+    regs = entry_regs("pte", ptes)
     for j in range(k.geo.hpage_pmd_nr):
-        pte = yield from read_entry(k, ptes, j, "__collapse_huge_page_copy")
+        pte = yield from read_entry(k, ptes, j, "__collapse_huge_page_copy", reg="pte",
+                                    addr=pmd_regs)
         src = enc.pte_pfn(pte)
-        v = yield Load(k.data(src))
-        yield Store(k.data(hpage + j), v)
+        v = yield Load(k.data(src), reg="copy", addr=regs)
+        yield Store(k.data(hpage + j), v, data="copy")
         yield from spin_lock(mm.page_table_lock)
-        yield from xchg_entry(k, ptes, j, 0)                      # ptep_clear
-        yield Rmw(k.mapcount(src), "sub", 1, order="once")        # page_remove_rmap
+        yield from xchg_entry(k, ptes, j, 0, branch=False)        # ptep_clear
+        yield Rmw(k.mapcount(src), "sub", 1, order="once", addr=regs)   # page_remove_rmap
         yield from spin_unlock(mm.page_table_lock)
-        yield from put_page(k, src)
+        yield from put_page(k, src, addr=regs)
 
 
 def _install_huge_pmd(k, mm, vma, table, i, ptes, hpage):
     """mk_huge_pmd(); page_add_new_anon_rmap(); deposit; set_pmd_at()."""
-    writable = yield Load(vma.vm_write)                       # maybe_pmd_mkwrite
+    writable = yield Load(vma.vm_write, reg="vm_write")       # maybe_pmd_mkwrite
     # (1) the copied data and the page's counters, smp_wmb(), then (2) the pmd.
     # Pairs with: gup_pmd_range -> gup_huge_pmd reading the new pmd.
     yield Store(k.mapcount(hpage), 0)
@@ -150,16 +158,25 @@ def _install_huge_pmd(k, mm, vma, table, i, ptes, hpage):
     yield from spin_lock(mm.page_table_lock)
     # MODEL: the deposit is Python-side state (see the module docstring).
     mm.deposited[table.cell(i)] = ptes.pfn
-    yield from write_entry(k, table, i, k.enc.mk_huge_pmd(hpage, write=writable))
+    yield from write_entry(k, table, i, k.enc.mk_huge_pmd(hpage, write=writable),
+                           data="vm_write")
     yield from spin_unlock(mm.page_table_lock)
 
 
 def _restore_pmd(k, mm, table, i, pmd, hpage):
-    """The failure path: pmd_populate() the old table back; free the huge page."""
+    """The failure path: pmd_populate() the old table back (the value of the
+    pmd read into ``_pmd``); free the huge page."""
     yield from spin_lock(mm.page_table_lock)
-    yield from write_entry(k, table, i, pmd)
+    yield from write_entry(k, table, i, pmd, data=entry_regs("_pmd", table))
     yield from spin_unlock(mm.page_table_lock)
     yield from put_page(k, hpage)
+
+
+def _vma_present(vma):
+    """The VMA is still linked (tested: a control dependency)."""
+    present = yield Load(vma.cell, reg="vma")
+    yield Branch("vma")
+    return present
 
 
 def _find_vma(mm, addr, size):
@@ -179,7 +196,7 @@ def collapse_huge_page(k, t, addr, hpage):
     yield Store(k.count(hpage), 1)
     yield from down_write(mm.mmap_sem)
     vma = _find_vma(mm, addr, size)
-    present = vma is not None and (yield Load(vma.cell))
+    present = vma is not None and (yield from _vma_present(vma))
     table, i = k.pmd_slot(mm, addr, create=False)
     pmd = yield from read_entry(k, table, i, "find_pmd_or_thp_or_none")
     if not present or enc.pmd_none(pmd) or enc.pmd_huge(pmd):
@@ -194,14 +211,15 @@ def collapse_huge_page(k, t, addr, hpage):
     if k.rcu_table_free and k.design.enabled("collapse:tlb_remove_table_sync_one"):
         yield from tlb_remove_table_sync_one(k, t.cpu)
     ptes = k.tables[enc.pfn(pmd)]
+    pmd_regs = entry_regs("_pmd", table)       # pte = pte_offset_map(&_pmd, address)
     yield from spin_lock(mm.page_table_lock)
-    result = yield from __collapse_huge_page_isolate(k, ptes, addr)
+    result = yield from __collapse_huge_page_isolate(k, ptes, addr, pmd_regs)
     yield from spin_unlock(mm.page_table_lock)
     if result != SCAN_SUCCEED:
         yield from _restore_pmd(k, mm, table, i, pmd, hpage)
         yield from up_write(mm.mmap_sem)
         return result
-    yield from __collapse_huge_page_copy(k, mm, ptes, hpage)
+    yield from __collapse_huge_page_copy(k, mm, ptes, hpage, pmd_regs)
     yield from _install_huge_pmd(k, mm, vma, table, i, ptes, hpage)
     yield Note(f"khugepaged: {addr:#x} collapsed into huge page {hpage}")
     yield from up_write(mm.mmap_sem)

@@ -23,7 +23,7 @@ from ..ops import Note
 from .gup.slow import find_vma
 from .mm import down_read, spin_lock, spin_unlock, up_read
 from .mmops import zap_pte_range
-from .pagetable import read_entry, lower_table
+from .pagetable import entry_regs, lower_table, read_entry
 from .tlb import tlb_finish_mmu, tlb_gather_mmu
 
 MADV_DONTNEED = 4
@@ -38,10 +38,11 @@ def zap_page_range(k, t, start, end):
     while addr < end:
         nxt = min(end, (addr + geo.size("pmd")) & geo.mask("pmd"))
         table, i = k.pmd_slot(mm, addr, create=False)
-        pmd = yield from read_entry(k, table, i, "zap_pmd_range")
+        pmd = yield from read_entry(k, table, i, "zap_pmd_range", reg="pmd")
         if not enc.pmd_none(pmd) and not enc.pmd_huge(pmd):
             yield from spin_lock(mm.page_table_lock)
-            yield from zap_pte_range(k, tlb, lower_table(k, pmd), addr, nxt)
+            yield from zap_pte_range(k, tlb, lower_table(k, pmd), addr, nxt,
+                                     entry_regs("pmd", table))
             yield from spin_unlock(mm.page_table_lock)
         addr = nxt
     yield from tlb_finish_mmu(k, tlb)

@@ -33,11 +33,11 @@ is the pfn with no flag set (non-present, non-none).
 
 from __future__ import annotations
 
-from ..ops import Fence, Load, Note, Rmw, Store
+from ..ops import Branch, Fence, Load, Note, Rmw, Store
 from .cpu import flush_tlb_page
 from .mm import EAGAIN, ENOMEM, spin_lock, spin_unlock
 from .page import alloc_page, get_page, put_page
-from .pagetable import read_entry, write_entry, xchg_entry
+from .pagetable import entry_regs, read_entry, write_entry, xchg_entry
 
 MIGRATEPAGE_SUCCESS = 0
 
@@ -58,7 +58,7 @@ def try_to_unmap(k, t, pfn, ptes, j, addr):
     (1) clear the pte and flush, then (2) install the migration entry.
     Pairs with: gup_pte_range (read pte, take a reference, re-read the pte)."""
     yield from spin_lock(t.mm.page_table_lock)
-    old = yield from xchg_entry(k, ptes, j, 0)                  # ptep_clear_flush
+    old = yield from xchg_entry(k, ptes, j, 0, reg="pteval")    # ptep_clear_flush
     yield from flush_tlb_page(k, t.cpu, t.mm, addr)
     yield from write_entry(k, ptes, j, make_migration_entry(k, pfn))
     yield Rmw(k.mapcount(pfn), "sub", 1, order="once")          # page_remove_rmap
@@ -72,7 +72,8 @@ def migrate_page_move_mapping(k, pfn, expected_count=1):
 
     (2) read the count after (1) the ptes became migration entries.
     Pairs with: try_get_folio / get_page_unless_zero in gup_pte_range."""
-    count = yield Load(k.count(pfn))
+    count = yield Load(k.count(pfn), reg="folio_ref_count")
+    yield Branch("folio_ref_count")
     if count != expected_count:
         yield Note(f"migrate_page_move_mapping: page {pfn} count {count}, expected "
                    f"{expected_count}: -EAGAIN")
@@ -92,8 +93,8 @@ def migrate_page_copy(k, new, old):
     not in any kernel, adds the read barrier."""
     if k.design.enabled("migrate:smp_rmb"):
         yield Fence("rmb")
-    v = yield Load(k.data(old))
-    yield Store(k.data(new), v)
+    v = yield Load(k.data(old), reg="copy")
+    yield Store(k.data(new), v, data="copy")
     # folio_migrate_flags() -> folio_mark_uptodate(): (1) the copy, smp_wmb(),
     # then PG_uptodate, and after it (2) remove_migration_pte() publishes the
     # new page. Pairs with: a GUP-fast walker that reads the new pte and
@@ -103,14 +104,15 @@ def migrate_page_copy(k, new, old):
         yield Fence("wmb")
 
 
-def remove_migration_pte(k, t, ptes, j, old, new, write):
-    """The migration entry for ``old`` becomes a pte mapping ``new``."""
+def remove_migration_pte(k, t, ptes, j, old, new, write, write_regs=()):
+    """The migration entry for ``old`` becomes a pte mapping ``new``;
+    ``write`` (the old pte's write bit) was read into ``write_regs``."""
     yield from spin_lock(t.mm.page_table_lock)
     pte = yield from read_entry(k, ptes, j, "remove_migration_pte")
     if is_migration_entry(k, pte) and k.enc.pte_pfn(pte) == old:
         yield from get_page(k, new)
         yield Rmw(k.mapcount(new), "add", 1, order="once")      # page_add_anon_rmap
-        yield from write_entry(k, ptes, j, k.enc.mk_pte(new, write=write))
+        yield from write_entry(k, ptes, j, k.enc.mk_pte(new, write=write), data=write_regs)
     yield from spin_unlock(t.mm.page_table_lock)
 
 
@@ -128,11 +130,12 @@ def migrate_pages(k, t, addr):
     yield from get_page(k, old)                                 # isolate_lru_page
     pte = yield from try_to_unmap(k, t, old, ptes, j, addr)
     rc = yield from migrate_page_move_mapping(k, old)
+    regs = entry_regs("pteval", ptes)
     if rc == MIGRATEPAGE_SUCCESS:
         yield from migrate_page_copy(k, new, old)
-        yield from remove_migration_pte(k, t, ptes, j, old, new, enc.pte_write(pte))
+        yield from remove_migration_pte(k, t, ptes, j, old, new, enc.pte_write(pte), regs)
     else:
-        yield from remove_migration_pte(k, t, ptes, j, old, old, enc.pte_write(pte))
+        yield from remove_migration_pte(k, t, ptes, j, old, old, enc.pte_write(pte), regs)
     yield from put_page(k, old)                 # the isolation reference
     yield from put_page(k, new)                 # the allocation reference
     return rc

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..ops import Await, Rmw, Store
+from ..ops import Await, Branch, Rmw, Store
 
 EFAULT = 14
 ENOMEM = 12
@@ -44,9 +44,15 @@ def _first(v):
 
 
 def down_read(sem: str):
+    """down_read(): wait for no writer, then cmpxchg(count, n, n + 1); the
+    retry on a failed cmpxchg is a control dependency on its read.
+    MODEL: the cmpxchg's operands come from the Await's read, which names no
+    register (an Await's reads are never satisfied early, so no store of the
+    thread can pass them)."""
     while True:
         n = _first((yield Await((sem,), lambda v: v >= 0, f"down_read({sem})")))
-        old = yield Rmw(sem, "cmpxchg", n + 1, expected=n, order="acquire")
+        old = yield Rmw(sem, "cmpxchg", n + 1, expected=n, order="acquire", reg="down_read")
+        yield Branch("down_read")
         if old == n:
             return
 
@@ -56,9 +62,12 @@ def up_read(sem: str):
 
 
 def down_write(sem: str):
+    """down_write(): cmpxchg(count, 0, -1) until it succeeds (a control
+    dependency on the cmpxchg's read)."""
     while True:
         yield Await((sem,), lambda v: v == 0, f"down_write({sem})")
-        old = yield Rmw(sem, "cmpxchg", -1, expected=0, order="acquire")
+        old = yield Rmw(sem, "cmpxchg", -1, expected=0, order="acquire", reg="down_write")
+        yield Branch("down_write")
         if old == 0:
             return
 
@@ -68,8 +77,11 @@ def up_write(sem: str):
 
 
 def spin_lock(lock: str):
+    """spin_lock(): cmpxchg(lock, 0, 1) until it succeeds (a control
+    dependency on the cmpxchg's read), waiting for 0 in between."""
     while True:
-        old = yield Rmw(lock, "cmpxchg", 1, expected=0, order="acquire")
+        old = yield Rmw(lock, "cmpxchg", 1, expected=0, order="acquire", reg="spin_lock")
+        yield Branch("spin_lock")
         if old == 0:
             return
         yield Await((lock,), lambda v: v == 0, f"spin_lock({lock})")

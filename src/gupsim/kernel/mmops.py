@@ -29,30 +29,34 @@ from .gup.slow import find_vma, handle_mm_fault
 from .hugetlb import unmap_hugetlb_region
 from .mm import EFAULT, down_read, down_write, spin_lock, spin_unlock, up_read, up_write
 from .page import free_page, get_page, page_ref_freeze, put_page
-from .pagetable import PAGE_SIZE, read_entry, write_entry, xchg_entry
+from .pagetable import PAGE_SIZE, entry_regs, read_entry, write_entry, xchg_entry
 from .thp import split_huge_pmd
 from .tlb import pte_free_tlb, tlb_finish_mmu, tlb_gather_mmu, tlb_remove_page
 
 
-def zap_pte_range(k, tlb, ptes, addr, end):
+def zap_pte_range(k, tlb, ptes, addr, end, pmd_regs=()):
+    """``pmd_regs``: the registers of the pmd the pte table was found through.
+    MODEL: the page goes to the mmu_gather batch (Python-side), so its free
+    after the flush does not name the pte it was found through."""
     enc = k.enc
+    regs = entry_regs("ptent", ptes)
     while addr < end:
         j = k.geo.index("pte", addr)
         # (1) clear the pte; the page is freed only after (2) the TLB flush.
         # Pairs with: gup_pte_range (read pte, take a reference).
-        old = yield from xchg_entry(k, ptes, j, 0)
+        old = yield from xchg_entry(k, ptes, j, 0, reg="ptent", addr=pmd_regs)
         if enc.pte_present(old) and not enc.pte_special(old) \
                 and enc.pte_pfn(old) != k.zero_pfn:     # vm_normal_page()
             pfn = enc.pte_pfn(old)
-            yield Rmw(k.mapcount(pfn), "sub", 1, order="once")   # page_remove_rmap
+            yield Rmw(k.mapcount(pfn), "sub", 1, order="once", addr=regs)   # page_remove_rmap
             tlb_remove_page(tlb, pfn)
         addr += PAGE_SIZE
 
 
 def zap_huge_pmd(k, tlb, table, i):
     old = yield from xchg_entry(k, table, i, 0)    # pmdp_get_and_clear
-    head = k.enc.pmd_pfn(old)
-    yield Rmw(k.mapcount(head), "sub", 1, order="once")
+    head = k.enc.pmd_pfn(old)                       # page = pmd_page(orig_pmd)
+    yield Rmw(k.mapcount(head), "sub", 1, order="once", addr=entry_regs("old_entry", table))
     tlb_remove_page(tlb, head)
     deposit = k.tables[tlb.mm.deposited[table.cell(i)]]
     pte_free_tlb(k, tlb, deposit)    # the withdrawn deposited table
@@ -67,7 +71,7 @@ def unmap_region(k, t, start, end):
         nxt = min(end, (addr + geo.size("pmd")) & geo.mask("pmd"))
         table, i = k.pmd_slot(mm, addr, create=False)
         yield from spin_lock(mm.page_table_lock)
-        pmd = yield from read_entry(k, table, i, "zap_pmd_range")
+        pmd = yield from read_entry(k, table, i, "zap_pmd_range", reg="pmd")
         whole = addr % geo.size("pmd") == 0 and nxt - addr == geo.size("pmd")
         if enc.pmd_huge(pmd) and not whole:
             # zap_pmd_range(): part of a THP goes: __split_huge_pmd() first,
@@ -79,7 +83,7 @@ def unmap_region(k, t, start, end):
             yield from zap_huge_pmd(k, tlb, table, i)
         elif not enc.pmd_none(pmd) and not enc.pmd_huge(pmd):
             ptes = k.tables[enc.pfn(pmd)]
-            yield from zap_pte_range(k, tlb, ptes, addr, nxt)
+            yield from zap_pte_range(k, tlb, ptes, addr, nxt, entry_regs("pmd", table))
             if addr % geo.size("pmd") == 0 and nxt - addr == geo.size("pmd"):
                 freeable.append((table, i, ptes))
         yield from spin_unlock(mm.page_table_lock)
@@ -114,7 +118,9 @@ def munmap(k, t, start, length):
 
 
 def shrink_page(k, t, addr):
-    """Reclaim the anonymous page mapped at ``addr``. True if it was freed."""
+    """Reclaim the anonymous page mapped at ``addr``. True if it was freed.
+    MODEL: the page is the one the pte maps at setup, as shrink_page_list()
+    takes it off the LRU (not through the pte it then unmaps)."""
     mm, enc = t.mm, k.enc
     ptes, j = k.pte_slot(mm, addr, create=False)
     pfn = enc.pte_pfn(k.get_entry(ptes, j))
@@ -135,7 +141,7 @@ def shrink_page(k, t, addr):
     yield from spin_lock(mm.page_table_lock)
     yield Rmw(k.count(pfn), "add", 1, order="once")
     yield Rmw(k.mapcount(pfn), "add", 1, order="once")
-    yield from write_entry(k, ptes, j, old)
+    yield from write_entry(k, ptes, j, old, data=entry_regs("old_entry", ptes))
     yield from spin_unlock(mm.page_table_lock)
     yield from put_page(k, pfn)                     # putback_lru_page
     return False

@@ -38,10 +38,11 @@ GUP-fast until set_pmd_at()).
 
 from __future__ import annotations
 
-from ..ops import Load, Note, Store
+from ..ops import Branch, Load, Note, Store
 from .cpu import flush_tlb_range
 from .mm import EFAULT, down_write, spin_lock, spin_unlock, up_write
-from .pagetable import lower_table, read_entry, write_entry, xchg_entry
+from .page import HEAD
+from .pagetable import entry_regs, lower_table, read_entry, write_entry, xchg_entry
 
 MM_CP_TRY_CHANGE_WRITABLE_ERA = 2022
 
@@ -60,38 +61,47 @@ def _try_change_writable(k, vma, write):
     return write and k.design.era >= MM_CP_TRY_CHANGE_WRITABLE_ERA and not vma.hugetlb
 
 
-def can_change_writable(k, v):
-    """can_change_pte_writable(): a dirty pte of an anonymous page mapped once."""
+def can_change_writable(k, v, regs=()):
+    """can_change_pte_writable(): a dirty pte of an anonymous page mapped once.
+    ``regs``: the registers ``v`` was read into (page = vm_normal_page())."""
+    if regs:
+        yield Branch(*regs)                 # if (!pte_dirty(pte)) return false
     if not k.enc.flag(v, "dirty"):
         return False
     pfn = k.enc.pfn(v)
-    head = yield Load(k.head(pfn))
-    mapcount = yield Load(k.mapcount(pfn if head is None else head))
+    head = yield Load(k.head(pfn), reg=HEAD, addr=regs)
+    yield Branch(HEAD)
+    mapcount = yield Load(k.mapcount(pfn if head is None else head), reg="page_mapcount",
+                          addr=(HEAD, *regs))
+    yield Branch("page_mapcount")
     return mapcount == 0
 
 
-def _new_entry(k, vma, old, write):
+def _new_entry(k, vma, old, write, regs=()):
     if not write:
         return pte_modify(k, old, False)
-    if _try_change_writable(k, vma, write) and (yield from can_change_writable(k, old)):
+    if _try_change_writable(k, vma, write) and (yield from can_change_writable(k, old, regs)):
         return pte_modify(k, old, True)
     return old
 
 
-def change_pte_range(k, mm, vma, ptes, addr, end, write):
-    """Returns the number of ptes changed."""
+def change_pte_range(k, mm, vma, ptes, addr, end, write, pmd_regs=()):
+    """Returns the number of ptes changed. ``pmd_regs``: the registers of the
+    pmd the pte table was found through."""
     enc, pages = k.enc, 0
+    regs = entry_regs("oldpte", ptes)
     yield from spin_lock(mm.page_table_lock)
     while addr < end:
         j = k.geo.index("pte", addr)
-        pte = yield from read_entry(k, ptes, j, "change_pte_range")
+        pte = yield from read_entry(k, ptes, j, "change_pte_range", addr=pmd_regs)
         if enc.pte_present(pte) and not enc.pte_protnone(pte):
             # (1) ptep_modify_prot_start: the pte is none, then (2) commit the
             # new protection. Pairs with: gup_pte_range (read the pte, take a
             # reference, re-read the pte).
-            old = yield from xchg_entry(k, ptes, j, 0)
-            new = yield from _new_entry(k, vma, old, write)
-            yield from write_entry(k, ptes, j, new)
+            old = yield from xchg_entry(k, ptes, j, 0, reg="oldpte", branch=False,
+                                        addr=pmd_regs)
+            new = yield from _new_entry(k, vma, old, write, regs)
+            yield from write_entry(k, ptes, j, new, data=regs)
             pages += 1
         addr += k.geo.size("pte")
     yield from spin_unlock(mm.page_table_lock)
@@ -106,9 +116,10 @@ def change_huge_pmd(k, mm, vma, table, i, write):
     pmd = yield from read_entry(k, table, i, "change_huge_pmd")
     done = 0
     if k.enc.pmd_huge(pmd) and k.enc.pmd_present(pmd):
-        old = yield from xchg_entry(k, table, i, 0)
-        new = yield from _new_entry(k, vma, old, write)
-        yield from write_entry(k, table, i, new)
+        old = yield from xchg_entry(k, table, i, 0, reg="oldpmd", branch=False)
+        regs = entry_regs("oldpmd", table)
+        new = yield from _new_entry(k, vma, old, write, regs)
+        yield from write_entry(k, table, i, new, data=regs)
         done = 1
     yield from spin_unlock(mm.page_table_lock)
     return done
@@ -119,14 +130,14 @@ def change_pmd_range(k, mm, vma, addr, end, write):
     while addr < end:
         nxt = min(end, (addr + geo.size("pmd")) & geo.mask("pmd"))
         table, i = k.pmd_slot(mm, addr, create=False)
-        pmd = yield from read_entry(k, table, i, "change_pmd_range")
+        pmd = yield from read_entry(k, table, i, "change_pmd_range", reg="pmd")
         if enc.pmd_huge(pmd):
             assert addr % geo.size("pmd") == 0 and nxt - addr == geo.size("pmd"), \
                 "MODEL: no split_huge_pmd for a partial huge pmd"
             pages += yield from change_huge_pmd(k, mm, vma, table, i, write)
         elif not enc.pmd_none(pmd):
             pages += yield from change_pte_range(k, mm, vma, lower_table(k, pmd), addr,
-                                                 nxt, write)
+                                                 nxt, write, entry_regs("pmd", table))
         addr = nxt
     return pages
 
@@ -150,7 +161,9 @@ def mprotect(k, t, start, length, write: bool):
     yield from down_write(mm.mmap_sem)
     vmas = [v for v in mm.vmas if start <= v.start and v.end <= end]
     for vma in vmas:
-        if not (yield Load(vma.cell)):
+        present = yield Load(vma.cell, reg="vma")
+        yield Branch("vma")
+        if not present:
             yield from up_write(mm.mmap_sem)
             return -EFAULT
     for vma in vmas:

@@ -23,7 +23,7 @@ already ran) are violations.
 
 from __future__ import annotations
 
-from ..ops import Assert, IrqDisable, IrqEnable, Load, Note, Rmw, SpinHint, Store
+from ..ops import Assert, Branch, IrqDisable, IrqEnable, Load, Note, Rmw, SpinHint, Store
 
 GUP_PIN_COUNTING_BIAS = 1024
 FREE_LIST = "zone.free_list"
@@ -47,14 +47,20 @@ def alloc_page(k, t):
     by every CPU (one cell, like an llist), so a frame freed on one CPU can be
     reused on another at once; when it is empty the frame comes from the
     task's pool reserved at setup. The reference count is left at 0: callers
-    set the first reference (set_page_refcounted) themselves."""
+    set the first reference (set_page_refcounted) themselves.
+    MODEL: the new frame's accesses do not name the free-list read their
+    address came from; the acquire cmpxchg that took the frame orders every
+    one of them after it anyway."""
     while True:
         yield SpinHint("alloc_page: free list cmpxchg")
-        frames = yield Load(FREE_LIST)
+        frames = yield Load(FREE_LIST, reg="free_list")
+        yield Branch("free_list")
         if not frames:
             pfn = t.alloc_page()
             break
-        old = yield Rmw(FREE_LIST, "cmpxchg", frames[1:], expected=frames, order="acquire")
+        old = yield Rmw(FREE_LIST, "cmpxchg", frames[1:], expected=frames, order="acquire",
+                        reg="free_list_old", data="free_list")
+        yield Branch("free_list_old", "free_list")
         if old == frames:
             pfn = frames[0]
             break
@@ -76,7 +82,7 @@ def alloc_page(k, t):
     return pfn
 
 
-def free_page(k, pfn):
+def free_page(k, pfn, addr=()):
     """free_unref_page() / __free_pages(): the frame goes back to the allocator.
 
     free_pages_prepare(): bump the generation (a double free is bad_page),
@@ -84,19 +90,21 @@ def free_page(k, pfn):
     the frame on the free list with a cmpxchg loop. Pairs with: alloc_page
     (pop, and the struct page resets, see there).
     MODEL: a THP head is poisoned and marked free but not put on the list
-    (only order-0 frames are handed out again); its tails keep their state."""
-    gen = yield Rmw(k.alloc_gen(pfn), "add", 1, order="once")
+    (only order-0 frames are handed out again); its tails keep their state.
+    ``addr``: the registers the page's address came from (the caller's)."""
+    gen = yield Rmw(k.alloc_gen(pfn), "add", 1, order="once", addr=addr)
     yield Assert(gen % 2 == 1, "freeing a page that is already free (bad_page: "
                  "double free)", page=pfn, generation=gen, name="bad-page-state")
     yield Note(f"free page {pfn}")
-    yield Store(k.data(pfn), PAGE_POISON)
+    yield Store(k.data(pfn), PAGE_POISON, addr=addr)
     if pfn in k.large_folios:
         return
     while True:
         yield SpinHint("free_page: free list cmpxchg")
-        frames = yield Load(FREE_LIST)
+        frames = yield Load(FREE_LIST, reg="free_list")
         old = yield Rmw(FREE_LIST, "cmpxchg", (pfn,) + frames, expected=frames,
-                        order="release")
+                        order="release", reg="free_list_old", data=("free_list", *addr))
+        yield Branch("free_list_old", "free_list")
         if old == frames:
             return
 
@@ -138,8 +146,11 @@ def get_page(k, pfn):
 
 
 def get_page_unless_zero(k, pfn, refs: int = 1):
-    """atomic_add_unless(&page->_count, refs, 0) != 0 (fully ordered)."""
-    old = yield Rmw(k.count(pfn), "add_unless", refs, expected=0, order="mb")
+    """atomic_add_unless(&page->_count, refs, 0) != 0 (fully ordered); every
+    caller tests it (a control dependency)."""
+    old = yield Rmw(k.count(pfn), "add_unless", refs, expected=0, order="mb",
+                    reg="get_page_unless_zero")
+    yield Branch("get_page_unless_zero")
     yield from _no_wrap(k, pfn, old, refs)
     return old != 0
 
@@ -177,32 +188,47 @@ def get_head_page_multiple(k, head, nr):
     yield from _no_wrap(k, head, old, nr)
 
 
+HEAD = "compound_head"
+"""The register compound_head() reads the head link into: what the head
+page's accesses after it depend on (``addr=HEAD``)."""
+
+
 def compound_head(k, pfn):
-    """compound_head()/page_folio(): READ_ONCE of the head link."""
-    h = yield Load(k.head(pfn))
+    """compound_head()/page_folio(): READ_ONCE of the head link, tested for
+    the tail bit (a control dependency); the head's address comes from it
+    (callers name ``HEAD`` in their accesses' ``addr``)."""
+    h = yield Load(k.head(pfn), reg=HEAD)
+    yield Branch(HEAD)
     return pfn if h is None else h
 
 
-def _put_single(k, pfn, refs=1):
-    old = yield Rmw(k.count(pfn), "sub", refs, order="mb")
+def _put_single(k, pfn, refs=1, addr=()):
+    """put_page_testzero(): if (atomic_dec_and_test(&page->_count)) free it
+    (a control dependency on the decrement's read)."""
+    old = yield Rmw(k.count(pfn), "sub", refs, order="mb", reg="put_page_testzero",
+                    addr=addr)
+    yield Branch("put_page_testzero")
     yield Assert(old >= refs, "page refcount went negative (put_page() without a "
                  "reference)", page=pfn, count_before=old, put=refs, name="refcount-non-negative")
     if old == refs:
-        yield from free_page(k, pfn)
+        yield from free_page(k, pfn, addr)
 
 
-def compound_lock(k, head):
-    """bit_spin_lock(PG_compound_lock) with IRQs saved; returns the IRQ state."""
+def compound_lock(k, head, addr=()):
+    """bit_spin_lock(PG_compound_lock) with IRQs saved; returns the IRQ state.
+    The retry is a control dependency on the cmpxchg's read."""
     was_on = yield IrqDisable()
     while True:
-        old = yield Rmw(k.compound_lock(head), "cmpxchg", 1, expected=0, order="acquire")
+        old = yield Rmw(k.compound_lock(head), "cmpxchg", 1, expected=0, order="acquire",
+                        reg="compound_lock", addr=addr)
+        yield Branch("compound_lock")
         if old == 0:
             return was_on
         yield from _await_zero(k.compound_lock(head), "compound_lock")
 
 
-def compound_unlock(k, head, was_on):
-    yield Store(k.compound_lock(head), 0, order="release")
+def compound_unlock(k, head, was_on, addr=()):
+    yield Store(k.compound_lock(head), 0, order="release", addr=addr)
     if was_on:
         yield IrqEnable()
 
@@ -212,42 +238,50 @@ def _await_zero(cell, label):
     yield Await((cell,), lambda v: v == 0, label)
 
 
-def put_page(k, pfn):
+def put_page(k, pfn, addr=()):
     """put_page(): mm/swap.c. Tail pages (pre-2016) via put_compound_page().
 
-    From 2016 every reference is on the head: folio_put(page_folio(page))."""
-    head = yield Load(k.head(pfn))
+    From 2016 every reference is on the head: folio_put(page_folio(page)).
+    ``addr``: the registers the page's address came from (the pte it was
+    found through); the head page is found through the head link (``HEAD``)."""
+    head = yield Load(k.head(pfn), reg=HEAD, addr=addr)
+    yield Branch(HEAD)                   # if (unlikely(PageTail(page)))
     if head is None:
-        yield from _put_single(k, pfn)
+        yield from _put_single(k, pfn, addr=addr)
         return
     if not k.design.thp_refcount_2013:
-        yield from _put_single(k, head)
+        yield from _put_single(k, head, addr=HEAD)
         return
     # put_compound_page(), THP tail branch. (1) lock the head, then (2) recheck
     # PageTail: the split clears it under the same lock, after which the pin
     # has been moved to the tail's own _count.
     # Pairs with: thp.__split_huge_page_refcount().
     # MODEL: the temporary get_page_unless_zero(page_head) is not modelled.
-    was_on = yield from compound_lock(k, head)
-    still = yield Load(k.head(pfn))
+    was_on = yield from compound_lock(k, head, addr=HEAD)
+    still = yield Load(k.head(pfn), reg="PageTail", addr=addr)
+    yield Branch("PageTail")
     if still is None:
-        yield from compound_unlock(k, head, was_on)
-        yield from _put_single(k, pfn)
+        yield from compound_unlock(k, head, was_on, addr=HEAD)
+        yield from _put_single(k, pfn, addr=addr)
         return
-    old = yield Rmw(k.mapcount(pfn), "sub", 1, order="once")
+    old = yield Rmw(k.mapcount(pfn), "sub", 1, order="once", addr=addr)
     yield Assert(old >= 0, "put_page() on a tail page without a GUP pin "
                  "(VM_BUG_ON(page_mapcount(page) <= 0))", page=pfn, mapcount_before=old, name="ref-across-split")
-    yield from compound_unlock(k, head, was_on)
-    yield from _put_single(k, head)
+    yield from compound_unlock(k, head, was_on, addr=HEAD)
+    yield from _put_single(k, head, addr=HEAD)
 
 
-def folio_put_refs(k, folio, refs):
-    yield from _put_single(k, folio, refs)
+def folio_put_refs(k, folio, refs, addr=()):
+    """folio_put_refs(); ``addr``: where the folio's address came from."""
+    yield from _put_single(k, folio, refs, addr)
 
 
 def page_ref_freeze(k, pfn, count):
-    """page_ref_freeze() / page_freeze_refs() (2008): cmpxchg(count -> 0)."""
-    old = yield Rmw(k.count(pfn), "cmpxchg", 0, expected=count, order="mb")
+    """page_ref_freeze() / page_freeze_refs() (2008): cmpxchg(count -> 0);
+    every caller tests it (a control dependency)."""
+    old = yield Rmw(k.count(pfn), "cmpxchg", 0, expected=count, order="mb",
+                    reg="page_ref_freeze")
+    yield Branch("page_ref_freeze")
     return old == count
 
 
@@ -256,7 +290,7 @@ def page_ref_unfreeze(k, pfn, count):
     yield Store(k.count(pfn), count, order="release")
 
 
-__all__ = ["alloc_page", "FREE_LIST", "check_page_owner", "PAGE_POISON", "FOLL_GET", "FOLL_PIN", "FOLL_WRITE", "GUP_PIN_COUNTING_BIAS", "free_page",
+__all__ = ["HEAD", "alloc_page", "FREE_LIST", "check_page_owner", "PAGE_POISON", "FOLL_GET", "FOLL_PIN", "FOLL_WRITE", "GUP_PIN_COUNTING_BIAS", "free_page",
            "get_page", "get_page_unless_zero", "page_cache_get_speculative",
            "page_cache_add_speculative", "get_huge_page_tail", "get_head_page_multiple",
            "compound_head", "put_page", "folio_put_refs", "compound_lock",

@@ -267,7 +267,7 @@ def join_halves(lo, hi):
 
 __all__ = ["PAGE_SHIFT", "PAGE_SIZE", "PFN_SHIFT", "POISON", "HALF_SHIFT", "Geometry",
            "Table", "Encoding", "split_halves", "join_halves", "read_entry", "write_entry",
-           "xchg_entry", "lower_table", "pgd_offset", "pud_offset", "pmd_offset",
+           "xchg_entry", "through_entry", "lower_table", "pgd_offset", "pud_offset", "pmd_offset",
            "pte_offset_map"]
 
 
@@ -281,7 +281,8 @@ def entry_regs(reg: str | None, table: Table) -> tuple[str, ...]:
     return (reg,) if table.halves == 1 else (reg, reg + ".hi")
 
 
-def read_entry(k, table: Table, i: int, what: str = "lockless walker", *, reg=None, addr=()):
+def read_entry(k, table: Table, i: int, what: str = "lockless walker", *, reg="entry",
+               addr=(), branch=True):
     """READ_ONCE(*entry) (a plain 64-bit read on split-entry arches: the halves
     are loaded one after the other and may tear). Asserts the page-table page
     was not freed under the reader (KASAN-style poison check).
@@ -289,8 +290,12 @@ def read_entry(k, table: Table, i: int, what: str = "lockless walker", *, reg=No
     ``reg`` names the value (``entry_regs``) and ``addr`` the registers the
     entry's address came from: the table was found through the entry above
     it (``pte_offset_map(pmd, addr)``), an address dependency that orders the
-    two reads on every architecture (weak models only)."""
-    from ..ops import Assert, Load
+    two reads on every architecture (weak models only). With ``branch`` the
+    read ends with a ``Branch`` on it: every caller tests the entry it read
+    (pte_present(), pmd_none(), pmd_trans_splitting(), a recheck against an
+    earlier read), a control dependency to what follows. MODEL: the poison
+    Assert is a KASAN-style check, not a branch."""
+    from ..ops import Assert, Branch, Load
     if table.halves == 1:
         v = yield Load(table.cell(i), reg=reg, addr=addr)
     else:
@@ -298,41 +303,71 @@ def read_entry(k, table: Table, i: int, what: str = "lockless walker", *, reg=No
         lo = yield Load(table.cell(i) + ".lo", reg=regs[0], addr=addr)
         hi = yield Load(table.cell(i) + ".hi", reg=regs[1], addr=addr)
         v = join_halves(lo, hi)
+    if branch and reg is not None:
+        yield Branch(*entry_regs(reg, table))
     yield Assert(v != POISON, f"{what} read a freed page-table page "
                  "(use-after-free of a page table)", table=f"{table.level}{table.pfn}",
                  entry=table.cell(i), name="pgtable-use-after-free")
     return v
 
 
-def write_entry(k, table: Table, i: int, v):
+def write_entry(k, table: Table, i: int, v, *, data=()):
     """set_pte_at()/set_pmd_at()/pmd_populate()/pte_clear().
 
     Split-entry arches (x86 PAE, native_set_pte / native_pte_clear): (1) write
     the high half, smp_wmb(), then (2) the low half (which holds the present
     bit) when setting; low half first when clearing.
-    Pairs with: gup_get_pte() (low, rmb, high, rmb, low again)."""
+    Pairs with: gup_get_pte() (low, rmb, high, rmb, low again).
+    ``data`` names the registers the new entry was computed from (the old
+    entry, for pte_modify() or pmd_mksplitting()). MODEL: setting or
+    clearing is one function here; in the kernel the call site names
+    set_pte_at() or pte_clear(). A value computed from a read (``data``) is
+    a set, whatever it is, so that choice is no branch on the data."""
     from ..ops import Fence, Store
     if table.halves == 1:
-        yield Store(table.cell(i), v)
+        yield Store(table.cell(i), v, data=data)
         return
     lo, hi = split_halves(v)
-    first, second = ((".hi", hi), (".lo", lo)) if v != 0 else ((".lo", lo), (".hi", hi))
-    yield Store(table.cell(i) + first[0], first[1])
+    clear = v == 0 and not data
+    first, second = ((".lo", lo), (".hi", hi)) if clear else ((".hi", hi), (".lo", lo))
+    yield Store(table.cell(i) + first[0], first[1], data=data)
     yield Fence("wmb")
-    yield Store(table.cell(i) + second[0], second[1])
+    yield Store(table.cell(i) + second[0], second[1], data=data)
 
 
-def xchg_entry(k, table: Table, i: int, v=0):
+def xchg_entry(k, table: Table, i: int, v=0, *, reg="old_entry", branch=True, addr=()):
     """ptep_get_and_clear()/pmdp_get_and_clear(): returns the old entry.
 
-    Split-entry arches: xchg the low half, then read and clear the high half."""
-    from ..ops import Load, Rmw, Store
+    Split-entry arches: xchg the low half, then read and clear the high half.
+    ``reg`` names the old entry; with ``branch`` the caller tests it
+    (pte_present(ptent), pmd_trans_huge(old)): a control dependency, as for
+    ``read_entry``. ptep_clear(), which drops the old value, passes
+    ``branch=False``. ``addr``: as for ``read_entry``."""
+    from ..ops import Branch, Load, Rmw, Store
     if table.halves == 1:
-        return (yield Rmw(table.cell(i), "xchg", v))
-    lo = yield Rmw(table.cell(i) + ".lo", "xchg", split_halves(v)[0])
-    hi = yield Load(table.cell(i) + ".hi")
-    yield Store(table.cell(i) + ".hi", split_halves(v)[1])
-    return join_halves(lo, hi)
+        old = yield Rmw(table.cell(i), "xchg", v, reg=reg, addr=addr)
+    else:
+        regs = entry_regs(reg, table) or (None, None)
+        lo = yield Rmw(table.cell(i) + ".lo", "xchg", split_halves(v)[0], reg=regs[0],
+                       addr=addr)
+        hi = yield Load(table.cell(i) + ".hi", reg=regs[1], addr=addr)
+        yield Store(table.cell(i) + ".hi", split_halves(v)[1], addr=addr)
+        old = join_halves(lo, hi)
+    if branch and reg is not None:
+        yield Branch(*entry_regs(reg, table))
+    return old
+
+
+def through_entry(regs, body):
+    """Run ``body`` (accesses to the page an entry maps: ``page =
+    pte_page(pte)``, ``vm_normal_page()``, ``pmd_page(pmd)``) with every
+    address computed from that entry's registers ``regs`` (``entry_regs``):
+    the address dependency the kernel's pointer arithmetic carries."""
+    from ..ops import AddrScope
+    yield AddrScope(*regs)
+    out = yield from body
+    yield AddrScope()
+    return out
 
 
 def lower_table(k, v) -> Table | None:

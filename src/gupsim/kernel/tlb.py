@@ -58,6 +58,9 @@ def tlb_gather_mmu(k, mm, cpu, start, end) -> MmuGather:
 
 
 def tlb_remove_page(tlb: MmuGather, pfn: int) -> None:
+    """Queue the page for tlb_flush_mmu(). MODEL: the batch is Python-side,
+    so the put after the flush does not name the entry the page was found
+    through (in the kernel the batch is memory the same CPU reads back)."""
     tlb.pages.append(pfn)
 
 

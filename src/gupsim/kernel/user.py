@@ -36,7 +36,7 @@ other (the real MMU reads the 64-bit entry at once).
 
 from __future__ import annotations
 
-from ..ops import AddrScope, IrqDisable, IrqEnable, Load, Rmw, SpinHint, Store
+from ..ops import AddrScope, Branch, IrqDisable, IrqEnable, Load, Rmw, SpinHint, Store
 from .mm import EFAULT
 from .page import check_page_owner
 from .pagetable import PAGE_SIZE, entry_regs, lower_table, read_entry
@@ -91,7 +91,10 @@ def _translate(k, t, page, write):
     """TLB lookup, else walk and fill: ``(pfn, writable, gen)``, FAULT or
     RETRY (a broadcast flush invalidated the cell while we walked)."""
     cell = _tlb_cell(k, t, page)
-    seen = (yield Load(cell, reg="hw.tlb")) if cell else None
+    seen = None
+    if cell:
+        seen = yield Load(cell, reg="hw.tlb")
+        yield Branch("hw.tlb")            # a hit, or a walk
     if isinstance(seen, tuple) and (seen[1] or not write):
         yield AddrScope("hw.tlb")         # the access goes where the TLB entry says
         return seen
@@ -100,12 +103,15 @@ def _translate(k, t, page, write):
         return FAULT
     pfn, writable, special = found
     yield AddrScope(*HW_REGS)             # the frame's address is the translation's
-    gen = None if special else (yield Load(k.alloc_gen(pfn)))
+    gen = None if special else (yield Load(k.alloc_gen(pfn), reg="hw.gen"))
     entry = (pfn, writable, gen)
     if cell:
         # (1) walk, then (2) insert unless a broadcast tlbi hit the cell since
         # the lookup. Pairs with: cpu._broadcast (invalidate, then dsb).
-        if (yield Rmw(cell, "cmpxchg", entry, expected=seen)) != seen:
+        old = yield Rmw(cell, "cmpxchg", entry, expected=seen, reg="hw.fill",
+                        data=("hw.tlb", "hw.gen", *HW_REGS))
+        yield Branch("hw.fill")
+        if old != seen:
             return RETRY
     return entry
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from ...ops import Note
 from ..mm import down_read, up_read
-from ..page import FOLL_GET, FOLL_PIN, compound_head, put_page
+from ..page import FOLL_GET, FOLL_PIN, HEAD, compound_head, put_page
 from ..pagetable import PAGE_SIZE
 from .fast import Walk, gup_fast, gup_put_folio
 from .slow import get_user_pages
@@ -79,7 +79,9 @@ def __get_user_pages_fast(k, t, start, nr_pages, write, pages):
 
 
 def put_user_pages(k, pages):
-    """put_page() on each page a FOLL_GET call returned."""
+    """put_page() on each page a FOLL_GET call returned. MODEL: the pages
+    come back in ``pages`` (a Python list; the caller's array in the kernel),
+    so their accesses name no read of the walk."""
     for pfn in pages:
         yield from put_page(k, pfn)
 
@@ -91,7 +93,7 @@ def unpin_user_pages(k, pages):
         return
     for pfn in pages:
         folio = yield from compound_head(k, pfn)
-        yield from gup_put_folio(k, folio, 1, FOLL_PIN)
+        yield from gup_put_folio(k, folio, 1, FOLL_PIN, addr=HEAD)
 
 
 __all__ = ["get_user_pages_fast", "__get_user_pages_fast", "pin_user_pages_fast",

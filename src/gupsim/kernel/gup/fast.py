@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ...ops import AddrScope, Assert, Branch, Fence, IrqDisable, IrqEnable, Load, Rmw, SpinHint
-from ..page import (FOLL_GET, FOLL_PIN, GUP_PIN_COUNTING_BIAS, compound_head,
+from ..page import (FOLL_GET, FOLL_PIN, GUP_PIN_COUNTING_BIAS, HEAD, compound_head,
                     folio_put_refs, get_head_page_multiple, get_huge_page_tail, get_page,
                     page_cache_add_speculative, page_cache_get_speculative, put_page)
 from ..pagetable import PAGE_SIZE, POISON, entry_regs, join_halves, lower_table, read_entry
@@ -71,11 +71,13 @@ def try_get_folio(k, pfn, refs):
         yield SpinHint("try_get_folio retry")
         folio = yield from compound_head(k, pfn)
         if k.design.enabled("walker:speculative-ref"):
-            old = yield Rmw(k.count(folio), "add_unless", refs, expected=0, order="mb")
+            old = yield Rmw(k.count(folio), "add_unless", refs, expected=0, order="mb",
+                            reg="folio_ref_try_add", addr=HEAD)
+            yield Branch("folio_ref_try_add")
             if old == 0:
                 return None
         else:
-            old = yield Rmw(k.count(folio), "add", refs, order="mb")
+            old = yield Rmw(k.count(folio), "add", refs, order="mb", addr=HEAD)
             yield Assert(old > 0, "folio reference taken on a free page", page=folio, name="get_page-on-free-page")
         if not k.design.enabled("walker:recheck-folio"):
             return folio
@@ -85,7 +87,7 @@ def try_get_folio(k, pfn, refs):
         now = yield from compound_head(k, pfn)
         if now == folio:
             return folio
-        yield from folio_put_refs(k, folio, refs)
+        yield from folio_put_refs(k, folio, refs, addr=HEAD)
 
 
 def try_grab_folio_fast(k, pfn, refs, flags):
@@ -94,9 +96,10 @@ def try_grab_folio_fast(k, pfn, refs, flags):
     if folio is None or not flags & FOLL_PIN:
         return folio
     if folio in k.large_folios:
-        yield Rmw(f"page[{folio}]._pincount", "add", refs, order="once")
+        yield Rmw(f"page[{folio}]._pincount", "add", refs, order="once", addr=HEAD)
     else:
-        yield Rmw(k.count(folio), "add", refs * (GUP_PIN_COUNTING_BIAS - 1), order="once")
+        yield Rmw(k.count(folio), "add", refs * (GUP_PIN_COUNTING_BIAS - 1), order="once",
+                  addr=HEAD)
     # (1) raise the pin count, then (2) the caller re-checks the pte/pmd.
     # Pairs with: a page_maybe_dma_pinned() check after clearing the pte or the
     # anon-exclusive bit (fork, migration, swap-out).
@@ -105,13 +108,14 @@ def try_grab_folio_fast(k, pfn, refs, flags):
     return folio
 
 
-def gup_put_folio(k, folio, refs, flags):
+def gup_put_folio(k, folio, refs, flags, addr=()):
+    """``addr``: the registers the folio's address came from (``HEAD``)."""
     if flags & FOLL_PIN:
         if folio in k.large_folios:
-            yield Rmw(f"page[{folio}]._pincount", "sub", refs, order="once")
+            yield Rmw(f"page[{folio}]._pincount", "sub", refs, order="once", addr=addr)
         else:
             refs *= GUP_PIN_COUNTING_BIAS
-    yield from folio_put_refs(k, folio, refs)
+    yield from folio_put_refs(k, folio, refs, addr)
 
 
 # --- the levels ---------------------------------------------------------------------
@@ -128,14 +132,16 @@ def lockless_read(k, table, i, protection, *, reg=None, addr=()):
     if table.halves == 1 or not k.design.enabled(protection):
         return (yield from read_entry(k, table, i, reg=reg, addr=addr))
     c = table.cell(i)
+    reg = reg or "lockless_read"
     lo_reg, hi_reg = entry_regs(reg, table)
     while True:
         yield SpinHint(f"{protection} retry")
-        lo = yield Load(c + ".lo", addr=addr)
+        lo = yield Load(c + ".lo", reg=reg + ".first", addr=addr)
         yield Fence("rmb")
         hi = yield Load(c + ".hi", reg=hi_reg, addr=addr)
         yield Fence("rmb")
         again = yield Load(c + ".lo", reg=lo_reg, addr=addr)
+        yield Branch(reg + ".first", lo_reg)       # if (unlikely(pte.pte_low != ptep->pte_low))
         if again == lo:
             v = join_halves(lo, hi)
             yield Assert(v != POISON, "lockless walker read a freed page-table page "
@@ -193,17 +199,17 @@ def gup_pte_range(k, w: Walk, pmd, pmd_ref, addr, end):
             # mmops.zap_pte_range, mmops.shrink_page (unmap, then look at the
             # count) and thp.split_huge_page_2016 (pmdp_invalidate, then freeze).
             if d.enabled("walker:recheck-pmd") and pmd != (yield from _reread(k, pmd_ref)):
-                yield from _through_entry(k, pte_regs, gup_put_folio(k, folio, 1, w.flags))
+                yield from _through_entry(k, pte_regs, gup_put_folio(k, folio, 1, w.flags, addr=HEAD))
                 return False
             if d.enabled("walker:recheck-pte") and pte != (
                     yield from read_entry(k, table, i, addr=pmd_regs)):
-                yield from _through_entry(k, pte_regs, gup_put_folio(k, folio, 1, w.flags))
+                yield from _through_entry(k, pte_regs, gup_put_folio(k, folio, 1, w.flags, addr=HEAD))
                 return False
             # v5.19: a read-only pin of a maybe-shared anon page goes to the slow
             # path, which unshares it. Pairs with: fork.page_try_dup_anon_rmap.
             if not enc.pte_write(pte) and (yield from _through_entry(
                     k, pte_regs, gup_must_unshare(k, w.flags, pfn))):
-                yield from _through_entry(k, pte_regs, gup_put_folio(k, folio, 1, w.flags))
+                yield from _through_entry(k, pte_regs, gup_put_folio(k, folio, 1, w.flags, addr=HEAD))
                 return False
         else:
             ok = yield from _get_ref(k, pfn)
@@ -215,7 +221,7 @@ def gup_pte_range(k, w: Walk, pmd, pmd_ref, addr, end):
             # (clear pte, then page_freeze_refs).
             if d.enabled("walker:recheck-pte") and pte != (
                     yield from read_entry(k, table, i, addr=pmd_regs)):
-                yield from _through_entry(k, pte_regs, put_page(k, pfn))
+                yield from put_page(k, pfn, addr=pte_regs)
                 return False
         w.pages.append(pfn)
         addr += PAGE_SIZE
@@ -256,14 +262,15 @@ def gup_huge_pmd(k, w: Walk, pmd, pmd_ref, addr, end):
         if folio is None:
             return False
         if d.enabled("walker:recheck-pmd") and pmd != (yield from _reread(k, pmd_ref)):
-            yield from gup_put_folio(k, folio, refs, w.flags)
+            yield from gup_put_folio(k, folio, refs, w.flags, addr=HEAD)
             return False
         w.pages.extend(pages)
         return True
     # Pre-2016 shapes: (1) check every page is still a tail of ``head`` ...
     tails = []
     for pfn in pages:
-        h = yield Load(k.head(pfn))
+        h = yield Load(k.head(pfn), reg=HEAD)
+        yield Branch(HEAD)                  # PageTail(page): pin it in _mapcount
         yield Assert((h or pfn) == head, "gup_huge_pmd: page is no longer part of the "
                      "THP the pmd maps (VM_BUG_ON(compound_head(page) != head)): the "
                      "split ran under the walker", page=pfn, head=head, compound_head=h, name="ref-across-split")
@@ -369,8 +376,9 @@ def gup_pgd_range(k, mm, w: Walk, addr, end):
 
 
 def raw_read_seqcount(cell):
-    """raw_read_seqcount(): READ_ONCE, then smp_rmb()."""
-    seq = yield Load(cell)
+    """raw_read_seqcount(): READ_ONCE, then smp_rmb(). The value is named
+    ``seq`` (register): the caller tests it (odd: a writer is inside)."""
+    seq = yield Load(cell, reg="seq")
     yield Fence("rmb")
     return seq
 
@@ -379,7 +387,7 @@ def _unpin_all(k, w: Walk):
     """unpin_user_pages() on what the walk pinned; *nr becomes 0."""
     for pfn in w.pages:
         folio = yield from compound_head(k, pfn)
-        yield from gup_put_folio(k, folio, 1, w.flags)
+        yield from gup_put_folio(k, folio, 1, w.flags, addr=HEAD)
     w.pages.clear()
 
 
@@ -398,6 +406,7 @@ def gup_fast(k, mm, w: Walk, start, end):
     seq = None
     if w.flags & FOLL_PIN and d.enabled("walker:write-protect-seq"):
         seq = yield from raw_read_seqcount(mm.write_protect_seq)
+        yield Branch("seq")
         if seq & 1:
             return 0                     # a fork is copying this mm right now
     if d.enabled("reader:readers-count"):
@@ -416,7 +425,9 @@ def gup_fast(k, mm, w: Walk, start, end):
         # page_maybe_dma_pinned() check. Pairs with: fork.copy_page_range
         # (write_seqcount_begin, then copy_present_pte).
         yield Fence("rmb")
-        if (yield Load(mm.write_protect_seq)) != seq:
+        now = yield Load(mm.write_protect_seq, reg="seq_retry")
+        yield Branch("seq", "seq_retry")    # read_seqcount_retry()
+        if now != seq:
             yield from _unpin_all(k, w)
     if d.enabled("reader:readers-count"):
         if d.enabled("reader:smp_mb__before_atomic"):

@@ -47,13 +47,13 @@ for reads (and never pinned as exclusive).
 
 from __future__ import annotations
 
-from ...ops import Assert, Await, Load, Note, Rmw, SpinHint
+from ...ops import Assert, Await, Branch, Load, Note, Rmw, SpinHint
 from ..fault import (VM_FAULT_ERROR, VM_FAULT_WRITE, __handle_mm_fault, handle_mm_fault,
                      mm_since, vm_fault_to_errno, walk_to_pmd)
 from ..filemap import PageAnon
 from ..mm import EFAULT, spin_lock, spin_unlock
 from ..page import FOLL_GET, FOLL_PIN, FOLL_WRITE, GUP_PIN_COUNTING_BIAS, get_page
-from ..pagetable import PAGE_SIZE, lower_table, read_entry
+from ..pagetable import PAGE_SIZE, entry_regs, lower_table, read_entry, through_entry
 
 RETRY = "retry"
 UNSHARE = "unshare"
@@ -67,29 +67,37 @@ def find_vma(k, t, addr):
     """find_vma(): the VMA containing addr if it is still in the mm."""
     for vma in t.mm.vmas:
         if vma.start <= addr < vma.end:
-            present = yield Load(vma.cell)
+            present = yield Load(vma.cell, reg="find_vma")
+            yield Branch("find_vma")
             return vma if present else None
     return None
 
 
-def _grab(k, pfn, flags):
-    """try_grab_page() / get_page_foll(): the reference the slow path takes."""
+def _grab(k, pfn, flags, regs=()):
+    """try_grab_page() / get_page_foll(): the reference the slow path takes.
+    ``regs``: the registers of the entry the page was found through; the
+    head is found through page->compound_head (an address dependency)."""
     if k.design.thp_refcount_2013:
-        head = yield Load(k.head(pfn))
+        head = yield Load(k.head(pfn), reg="compound_head", addr=regs)
+        yield Branch("compound_head")
         if head is not None:
             # __get_page_tail_foll(): head _count and tail _mapcount, under the
             # page_table_lock that keeps the split away.
-            yield Rmw(k.count(head), "add", 1, order="once")
-            yield Rmw(k.mapcount(pfn), "add", 1, order="once")
+            yield Rmw(k.count(head), "add", 1, order="once", addr="compound_head")
+            yield Rmw(k.mapcount(pfn), "add", 1, order="once", addr=regs)
             return
-        yield from get_page(k, pfn)
+        yield from through_entry(regs, get_page(k, pfn))
         return
-    head = yield Load(k.head(pfn))
+    head = yield Load(k.head(pfn), reg="compound_head", addr=regs)
     folio = pfn if head is None else head
+    # the count a pin raises is computed from the folio (folio_test_large()):
+    # a data dependency on the head link and the entry
     refs = GUP_PIN_COUNTING_BIAS if (flags & FOLL_PIN and folio not in k.large_folios) else 1
-    yield Rmw(k.count(folio), "add", refs, order="once")
+    deps = ("compound_head", *regs)
+    yield Branch("compound_head")
+    yield Rmw(k.count(folio), "add", refs, order="once", addr=deps, data=deps)
     if flags & FOLL_PIN and folio in k.large_folios:
-        yield Rmw(f"page[{folio}]._pincount", "add", 1, order="once")
+        yield Rmw(f"page[{folio}]._pincount", "add", 1, order="once", addr=deps)
 
 
 def follow_page_mask(k, t, vma, addr, flags):
@@ -101,7 +109,7 @@ def follow_page_mask(k, t, vma, addr, flags):
         return None
     if table.level == "pmd" and enc.pmd_huge(pmd):
         yield from spin_lock(lock)
-        pmd = yield from read_entry(k, table, i, "follow_trans_huge_pmd")
+        pmd = yield from read_entry(k, table, i, "follow_trans_huge_pmd", reg="pmd")
         if enc.pmd_trans_splitting(pmd):
             yield from spin_unlock(lock)
             # wait_split_huge_page(): MODEL: wait until the pmd is not splitting
@@ -115,30 +123,35 @@ def follow_page_mask(k, t, vma, addr, flags):
                 yield from spin_unlock(lock)
                 return None
             pfn = enc.pmd_pfn(pmd) + k.geo.page_in("pmd", addr)
-            yield from _grab(k, pfn, flags)
+            yield from _grab(k, pfn, flags, entry_regs("pmd", table))
             yield from spin_unlock(lock)
             return pfn
         yield from spin_unlock(lock)
         return RETRY
-    return (yield from follow_page_pte(k, t, vma, addr, lower_table(k, pmd), flags))
+    return (yield from follow_page_pte(k, t, vma, addr, lower_table(k, pmd), flags,
+                                       entry_regs(table.level, table)))
 
 
-def follow_page_pte(k, t, vma, addr, ptes, flags):
+def follow_page_pte(k, t, vma, addr, ptes, flags, pmd_regs=()):
+    """``pmd_regs``: the registers of the pmd the pte table was found through."""
     enc, lock = k.enc, t.mm.page_table_lock
     j = k.geo.index("pte", addr)
     yield from spin_lock(lock)
-    pte = yield from read_entry(k, ptes, j, "follow_page_pte")
+    pte = yield from read_entry(k, ptes, j, "follow_page_pte", reg="pte", addr=pmd_regs)
+    regs = entry_regs("pte", ptes)      # page = vm_normal_page(vma, address, pte)
     pfn = None
     if enc.pte_present(pte) and not enc.pte_protnone(pte):
         pfn = enc.pte_pfn(pte)
-        if flags & FOLL_WRITE and not (yield from can_follow_write_pte(k, vma, pte, flags)):
+        if flags & FOLL_WRITE and not (yield from through_entry(
+                regs, can_follow_write_pte(k, vma, pte, flags))):
             pfn = None
         elif enc.pte_special(pte) and pfn != k.zero_pfn:
             pfn = None        # vm_normal_page() is NULL and it is not the zero page
-        elif not enc.pte_write(pte) and (yield from gup_must_unshare(k, flags, pfn)):
+        elif not enc.pte_write(pte) and (yield from through_entry(
+                regs, gup_must_unshare(k, flags, pfn))):
             pfn = UNSHARE
         if isinstance(pfn, int):
-            yield from _grab(k, pfn, flags)
+            yield from _grab(k, pfn, flags, regs)
     yield from spin_unlock(lock)
     return pfn
 
@@ -150,7 +163,9 @@ def gup_must_unshare(k, flags, pfn):
     if not mm_since(k, "5.19") or flags & (FOLL_WRITE | FOLL_PIN) != FOLL_PIN \
             or pfn == k.zero_pfn or not (yield from PageAnon(k, pfn)):
         return False
-    return not (yield Load(k.anon_exclusive(pfn)))
+    exclusive = yield Load(k.anon_exclusive(pfn), reg="PageAnonExclusive")
+    yield Branch("PageAnonExclusive")
+    return not exclusive
 
 
 def can_follow_write_pte(k, vma, pte, flags):
@@ -165,11 +180,15 @@ def can_follow_write_pte(k, vma, pte, flags):
     pfn = enc.pte_pfn(pte)
     if not flags & FOLL_FORCE or vma.shared or enc.pte_special(pte) or pfn == k.zero_pfn:
         return False
-    if (yield Load(vma.vm_write)):
+    writable = yield Load(vma.vm_write, reg="vm_write")
+    yield Branch("vm_write")
+    if writable:
         return False
     if not (yield from PageAnon(k, pfn)):
         return False
-    return (yield Load(k.anon_exclusive(pfn)))
+    exclusive = yield Load(k.anon_exclusive(pfn), reg="PageAnonExclusive")
+    yield Branch("PageAnonExclusive")
+    return exclusive
 
 
 def faultin_page(k, t, vma, addr, flags, unshare=False):
@@ -181,7 +200,7 @@ def faultin_page(k, t, vma, addr, flags, unshare=False):
     # as VM_WRITE is clear (a FOLL_FORCE write): (1) remember that, then (2)
     # look the page up again. Pairs with: madvise(MADV_DONTNEED) zapping the
     # pte in between (zap_pte_range).
-    if ret & VM_FAULT_WRITE and not (yield Load(vma.vm_write)):
+    if ret & VM_FAULT_WRITE and not (yield from _vm_write(vma)):
         if not mm_since(k, "4.9"):
             yield Note("COW broken but VM_WRITE clear: drop FOLL_WRITE, look up as a read")
             flags &= ~FOLL_WRITE
@@ -190,11 +209,18 @@ def faultin_page(k, t, vma, addr, flags, unshare=False):
     return 0, flags
 
 
+def _vm_write(vma):
+    """vma->vm_flags & VM_WRITE, tested (a control dependency)."""
+    writable = yield Load(vma.vm_write, reg="vm_write")
+    yield Branch("vm_write")
+    return writable
+
+
 def check_vma_flags(k, vma, flags):
     """0, or -EFAULT when the VMA does not allow this access."""
     if vma.hugetlb or not flags & FOLL_WRITE:
         return 0
-    if not (yield Load(vma.vm_write)) and (not flags & FOLL_FORCE or vma.shared):
+    if not (yield from _vm_write(vma)) and (not flags & FOLL_FORCE or vma.shared):
         return -EFAULT     # FOLL_FORCE writes only through COW (is_cow_mapping)
     if flags & FOLL_LONGTERM and vma.shared and not vma.anon and mm_since(k, "6.5"):
         return -EFAULT     # !writable_file_mapping_allowed(): needs dirty tracking
@@ -258,6 +284,8 @@ def _follow_or_fault(k, t, vma, addr, gup_flags):
         if ret:
             return ret
     if gup_flags & FOLL_WRITE and not vma.anon and not vma.shared:
+        # MODEL: the property's own look at the page (for the Assert), not a
+        # kernel access: its address names no register.
         mapping = yield Load(k.mapping(r))
         yield Assert(mapping == "anon", "get_user_pages(FOLL_WRITE) on a private file "
                      "mapping returned a page-cache page (PageAnon() is false): the write "
