@@ -297,11 +297,14 @@ class GraphRun:
             # write, for an idle look) has already replaced lasts for ever in
             # this graph: it only ends through a revisit by that write, which
             # is another graph. Not reading it is not losing an execution.
-            lst = g.co.get(cell, ())
-            def stale(c):
+            def stale(c, cell=cell):
+                lst = g.co.get(cell, ())
                 later = lst if c == INIT else lst[lst.index(c) + 1:]
                 return any(idle or g.ev[x].tid != ctx.tid for x in later)
-            cands = [c for c in cands if not (waits(c) and stale(c))]
+            # (an await on several cells waits for ever if any of its reads does)
+            before = any(stale(g.ev[x].rf, g.ev[x].cell) for x, _ in self.aux.get(ctx.tid, ())) \
+                if flags & AWAIT else False
+            cands = [c for c in cands if not (waits(c) and (before or stale(c)))]
             if not cands:
                 self.dead = True
                 return None, None
