@@ -142,3 +142,37 @@ def test_a_waited_ipi_orders_the_targets_earlier_accesses(model, make_program):
     unwaited = check(lambda: mp_program(make_program, False),
                      CheckConfig(strategy="dpor", memory_model=model))
     assert unwaited.violation is not None and unwaited.violation.name == "ack-orders"
+
+
+def _acks_program(ntargets):
+    """A sender IPIs every other CPU and then reads what each handler wrote."""
+    from gupsim import Program, ThreadSpec
+
+    def h(cpu):
+        yield Store(f"h{cpu}", 1)
+
+    def tgt(i):
+        yield Store(f"w{i}", 1)
+
+    def snd():
+        yield SendIpi(list(range(ntargets)), h, name="flush")
+        seen = []
+        for i in range(ntargets):
+            seen.append((yield Load(f"h{i}")))
+        return tuple(seen)
+    memory = {f"{c}{i}": 0 for c in "hw" for i in range(ntargets)}
+    return Program([ThreadSpec(f"T{i}", tgt(i), cpu=i) for i in range(ntargets)]
+                   + [ThreadSpec("S", snd(), cpu=ntargets)], memory)
+
+
+@pytest.mark.parametrize(("strategy", "model"), [("dfs", "sc"), ("dpor", "sc"),
+                                                 ("dpor", "tso"), ("dpor", "armv8")])
+def test_a_sender_waits_for_each_targets_ack_in_turn(strategy, model):
+    """smp_call_function_many() waits for each target's call data in turn
+    (one wait per target): after the last one every handler's store is
+    visible to the sender, in every execution of every strategy and model."""
+    results = set()
+    res = check(lambda: _acks_program(2),
+                CheckConfig(strategy=strategy, memory_model=model, stop_on_first=False),
+                observe=lambda o: results.add(o.results["S"]))
+    assert res.verdict == "safe" and results == {(1, 1)}

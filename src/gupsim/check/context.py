@@ -235,17 +235,16 @@ class Context:
             seq = (yield Rmw(sent_cell(target), "add", 1)) + 1
             ex.requests[(target, seq)] = (self.cpu, op.handler, op.name)
             waits.append((done_cell(target), seq))
-        if op.wait and waits:
-            cells = tuple(c for c, _ in waits)
-            need = tuple(s for _, s in waits)
-            # MODEL: the sender waits for each ack with acquire reads, and the
-            # handler acks with a release store (below): everything the target
-            # did before the ack, interrupted code included, is visible to the
-            # sender after the wait, as a synchronous cross-CPU call guarantees.
-            # Pairs with: the release store in _irq.
-            yield Await(cells, lambda *done: all(d >= n for d, n in zip(done, need)),
-                        f"{op.name} acked by " + ",".join(c.split(".")[0] for c in cells),
-                        order="acquire")
+        # MODEL: the sender waits for each target's ack in turn, as a
+        # synchronous cross-CPU call waits for each target's call data to be
+        # released, one CPU after the other. The acks only grow, so waiting in
+        # turn ends exactly when all of them are in. Each wait is an acquire
+        # read and the handler acks with a release store (below): everything
+        # the target did before the ack, interrupted code included, is visible
+        # to the sender after the wait. Pairs with: the release store in _irq.
+        for cell, need in waits if op.wait else ():
+            yield Await((cell,), lambda done, need=need: done >= need,
+                        f"{op.name} acked by {cell.split('.')[0]}", order="acquire")
 
     def take_irqs(self, sent: int) -> None:
         """Run the handlers of requests ``handled+1 .. sent`` now (IRQs off).
