@@ -513,12 +513,23 @@ def bench_row(name: str, n: int, strategy: str, quiet: bool = False, workers: in
                    "tools/memory-model/litmus-tests (repeatable).")
 @click.option("--memory-models", "litmus_models", default="lkmm", show_default=True,
               metavar="M1,M2", help="With --litmus: the models to time the folder under.")
+@click.option("--kernel", "kernel_cells", is_flag=True,
+              help="Instead: explore every execution of a fixed set of kernel cells and "
+                   "print executions, distinct classes, blocked, repeats, optimality and "
+                   "time (--max-seconds per cell, default 120).")
 def bench(program, n, strategy, max_executions, max_seconds, workers, as_json,
-          plot_path=None, litmus_paths=(), litmus_models="lkmm"):
+          plot_path=None, litmus_paths=(), litmus_models="lkmm", kernel_cells=False):
     """Run the classic DPOR benchmarks and compare with the published counts.
 
     With --litmus PATH: parse, compile and explore every C litmus test there
-    under each memory model, and print executions/s of the whole folder."""
+    under each memory model, and print executions/s of the whole folder.
+    With --kernel: the kernel cells (the seed's designs, dirty-cow,
+    gup-vs-fork, gup-vs-munmap with three GUP CPUs) under their arch's model."""
+    if kernel_cells:
+        if program is not None or litmus_paths:
+            raise UsageError("--kernel runs a fixed set of cells: give no PROGRAM and "
+                             "no --litmus with it")
+        return _bench_kernel(120.0 if max_seconds is None else max_seconds, as_json)
     if litmus_paths:
         return _bench_litmus(litmus_paths, litmus_models, as_json)
     from .programs.dpor_bench import BENCHMARKS
@@ -545,6 +556,23 @@ def bench(program, n, strategy, max_executions, max_seconds, workers, as_json,
         click.echo(json.dumps(rows, indent=2))
     elif not all(r["complete"] for r in rows):
         click.echo("+: stopped by --max-executions/--max-seconds before the end")
+
+
+def _bench_kernel(max_seconds: float, as_json: bool) -> None:
+    from .matrix import SPIN_REFERENCE, bench_kernel
+    from .report.text import kernel_bench_header, kernel_bench_line
+    if not as_json:
+        click.echo(kernel_bench_header())
+    rows = bench_kernel(max_seconds, progress=None if as_json
+                        else lambda r: click.echo(kernel_bench_line(r)))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    total = sum(r["seconds"] for r in rows)
+    click.echo(f"{len(rows)} cells in {total:.1f} s; optimal: distinct classes per graph "
+               f"explored (1.000: each once, none blocked); +: stopped after "
+               f"{max_seconds:g} s")
+    click.echo(f"for comparison: {SPIN_REFERENCE}")
 
 
 def _bench_litmus(paths, models: str, as_json: bool) -> None:

@@ -377,3 +377,75 @@ def traced_run(factory, schedule: str, memory_model: str):
 __all__ = ["known_hazards", "needs_huge_pages", "HAZARDS", "APPLIES", "VERDICTS", "Cell", "Ablation", "Counterexample",
            "run_matrix", "run_cell", "check_cell", "ablate", "counterexample",
            "traced_run", "not_applicable", "memory_model_for", "short_invariant"]
+
+
+# -- the kernel cells benchmark (`gupsim bench --kernel`) ------------------------------------
+
+KERNEL_BENCH: tuple[tuple[str, dict], ...] = (
+    ("gup-vs-thp-split", {"design": "x86-2008", "arch": "x86-64"}),
+    ("gup-vs-munmap", {"design": "x86-2008", "arch": "x86-64"}),
+    ("gup-vs-thp-split", {"design": "arm-rfc-2013", "arch": "arm64"}),
+    ("gup-vs-munmap", {"design": "arm-rfc-2013", "arch": "arm64"}),
+    ("gup-vs-thp-split", {"design": "readers-counter-2013", "arch": "arm64"}),
+    ("gup-vs-thp-split", {"design": "generic-rcu-2014", "arch": "arm64"}),
+    ("gup-vs-munmap", {"design": "generic-rcu-2014", "arch": "arm64"}),
+    ("gup-vs-reclaim", {"design": "generic-rcu-2014", "arch": "arm64"}),
+    ("futex-thp-tail", {"design": "weak-default", "arch": "arm64"}),
+    ("gup-vs-fork", {"design": "modern", "arch": "x86-64"}),
+    ("gup-vs-fork", {"design": "modern", "arch": "arm64"}),
+    ("dirty-cow", {"arch": "x86-64"}),
+    ("gup-vs-munmap", {"design": "generic-rcu-2014", "arch": "arm64", "gup_cpus": 3}),
+)
+"""The seed's cells (each 2013 design on the arch it was written for, one per
+hazard it is known for), then dirty-cow, gup-vs-fork and the RCU walker's
+munmap fix with three GUP CPUs: the fixed set ``gupsim bench --kernel`` runs."""
+
+SPIN_REFERENCE = ("SPIN, gup-vs-munmap with 3 walkers, a much smaller model: "
+                  "454,948 states in about 1.7 s")
+"""The published figure the three-walker cell is compared with (not a model
+in this project)."""
+
+
+def kernel_cell_label(scenario: str, params: dict) -> str:
+    where = params.get("arch", "")
+    if "design" in params:
+        where = f"{params['design']}@{where}"
+    cpus = params.get("gup_cpus")
+    return f"{scenario} {where}" + (f" cpus={cpus}" if cpus else "")
+
+
+def bench_kernel_cell(scenario: str, params: dict, max_seconds: float = 120.0,
+                      memory_model: str = "default") -> dict:
+    """Explore every execution of one kernel cell (``stop_on_first`` off) and
+    count what dpor did: executions, distinct access signatures, blocked
+    graphs and graphs reached again. ``optimality`` is distinct signatures per
+    graph explored (1.0: each class exactly once, nothing blocked)."""
+    from .check.strategies.dpor import class_digest
+    model = memory_model_for(params["arch"], memory_model)
+    factory = _scenarios()[scenario].factory(**params)
+    seen: set = set()
+    config = CheckConfig(strategy="dpor", memory_model=model, stop_on_first=False,
+                         max_seconds=max_seconds, count_classes=True)
+    res = check(factory, config, observe=lambda o: seen.add(class_digest(o.signature)))
+    st = res.stats
+    weak = model not in OPERATIONAL
+    # (under sc/tso a repeated class is one of the executions; under the weak
+    # models executions are distinct already and repeats are extra graphs)
+    again = st.duplicates if weak else st.executions - len(seen)
+    explored = len(seen) + again + st.blocked
+    return {"cell": kernel_cell_label(scenario, params), "scenario": scenario,
+            "params": dict(params), "memory_model": model, "verdict": res.verdict,
+            "executions": st.executions, "distinct": len(seen), "blocked": st.blocked,
+            "again": again, "optimality": round(len(seen) / explored, 4) if explored else None,
+            "complete": st.exhausted, "seconds": round(st.seconds, 3),
+            "per_second": round(st.per_second, 1)}
+
+
+def bench_kernel(max_seconds: float = 120.0, cells=None, progress=None) -> list[dict]:
+    """``bench_kernel_cell`` for each of ``cells`` (default ``KERNEL_BENCH``)."""
+    rows = []
+    for scenario, params in (KERNEL_BENCH if cells is None else cells):
+        rows.append(bench_kernel_cell(scenario, params, max_seconds))
+        if progress is not None:
+            progress(rows[-1])
+    return rows

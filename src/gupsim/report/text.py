@@ -270,3 +270,24 @@ def render(result: Result, scenario: str | None = None,
     if replay:
         lines.append(replay)
     return "\n".join(lines)
+
+
+KERNEL_BENCH_COLUMNS = (("cell", 46), ("model", 5), ("verdict", 10), ("executions", 10),
+                        ("distinct", 8), ("blocked", 7), ("again", 6), ("optimal", 7),
+                        ("seconds", 7), ("exec/s", 7))
+
+
+def kernel_bench_header() -> str:
+    return "  ".join(name.ljust(w) if i < 3 else name.rjust(w)
+                     for i, (name, w) in enumerate(KERNEL_BENCH_COLUMNS))
+
+
+def kernel_bench_line(r: dict) -> str:
+    """One row of ``gupsim bench --kernel``; ``+``: stopped by the time budget."""
+    more = "" if r["complete"] else "+"
+    cells = (r["cell"], r["memory_model"], r["verdict"], f"{r['executions']:,}{more}",
+             f"{r['distinct']:,}", f"{r['blocked']:,}", f"{r['again']:,}",
+             "-" if r["optimality"] is None else f"{r['optimality']:.3f}",
+             f"{r['seconds']:.2f}", f"{r['per_second']:,.0f}")
+    return "  ".join(c.ljust(w) if i < 3 else c.rjust(w)
+                     for i, (c, (_, w)) in enumerate(zip(cells, KERNEL_BENCH_COLUMNS)))
