@@ -516,7 +516,7 @@ def bench_row(name: str, n: int, strategy: str, quiet: bool = False, workers: in
 @click.option("--kernel", "kernel_cells", is_flag=True,
               help="Instead: explore every execution of a fixed set of kernel cells and "
                    "print executions, distinct classes, blocked, repeats, optimality and "
-                   "time (--max-seconds per cell, default 120).")
+                   "time (--max-seconds per cell, default 300).")
 def bench(program, n, strategy, max_executions, max_seconds, workers, as_json,
           plot_path=None, litmus_paths=(), litmus_models="lkmm", kernel_cells=False):
     """Run the classic DPOR benchmarks and compare with the published counts.
@@ -529,7 +529,7 @@ def bench(program, n, strategy, max_executions, max_seconds, workers, as_json,
         if program is not None or litmus_paths:
             raise UsageError("--kernel runs a fixed set of cells: give no PROGRAM and "
                              "no --litmus with it")
-        return _bench_kernel(120.0 if max_seconds is None else max_seconds, as_json)
+        return _bench_kernel(300.0 if max_seconds is None else max_seconds, as_json)
     if litmus_paths:
         return _bench_litmus(litmus_paths, litmus_models, as_json)
     from .programs.dpor_bench import BENCHMARKS

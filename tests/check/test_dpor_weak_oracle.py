@@ -90,3 +90,37 @@ def test_a_load_buffering_graph_is_rebuilt_once(monkeypatch):
     monkeypatch.undo()
     enum = explore(LB_HEAVY, "enum", "armv8")
     assert (got[0], got[1], got[4]) == (enum[0], enum[1], enum[4])
+
+
+
+
+@pytest.mark.parametrize("model", ["lkmm", "armv8", "power", "armv7"])
+def test_writes_ordered_after_a_read_are_not_offered_to_it(model, monkeypatch):
+    """A read with a path to a new write in (po ordered by smp_mb(), an
+    acquire or a release | rf between threads) cannot read it early: dpor
+    does not ask the model, and still finds exactly enum's executions."""
+    import importlib
+    dpor = importlib.import_module("gupsim.check.strategies.dpor")
+    dropped = []
+    real = dpor._ordered_before
+
+    def spy(g, tid, meta):
+        got = real(g, tid, meta)
+        dropped.extend(got)
+        return got
+    monkeypatch.setattr(dpor, "_ordered_before", spy)
+    programs = [[[("load", "x", "once"), ("fence", "mb"), ("store", "y", "once", 1)],
+                 [("load", "y", "once"), ("fence", "mb"), ("store", "x", "once", 1)]],
+                [[("load", "x", "acquire"), ("store", "y", "once", 1)],
+                 [("load", "y", "once"), ("store", "x", "release", 1)]],
+                [[("load", "x", "once"), ("fence", "mb"), ("store", "y", "once", 1)],
+                 [("load", "y", "once"), ("store", "x", "once", 1)]]]
+    counts = []
+    for prog in programs:
+        got = explore(prog, "dpor", model)
+        enum = explore(prog, "enum", model)
+        assert (got[0], got[1], got[4]) == (enum[0], enum[1], enum[4])
+        counts.append((got[0], got[4]))
+    assert dropped                                   # the shortcut was taken
+    assert counts[0] == (3, 0) and counts[1] == (3, 0)   # LB+mbs, LB+acq+rel: forbidden
+    assert counts[2] == (4, 1)                       # one fence only: LB allowed

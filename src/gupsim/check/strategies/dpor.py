@@ -716,6 +716,9 @@ class GraphRun:
         extra.append((GEvent(s, tid, "W", cell, value, None, flags, 2), op_meta(ctx, op, "W")))
         eligible = [x for x in g.order if (prefix >> x) & 1
                     and self._may_read_early(x, cell, tid)]
+        if eligible:           # (cheaper than the model's no for most of them)
+            before = _ordered_before(g, tid, extra[-1][1])
+            eligible = [x for x in eligible if x not in before]
         for r in eligible:
             deleted = {x for x in g.order if x > r and not (prefix >> x) & 1}
             if must_go is not None and must_go != r and must_go not in deleted:
@@ -867,6 +870,58 @@ class GraphRun:
 
 
 _DIVERGED = object()
+
+
+_MARKS = frozenset(("ONCE", "ACQUIRE", "RELEASE", "MB", "NORETURN"))
+
+
+def _ordered_before(g, tid, wmeta):
+    """Events with a path to a new write of ``tid`` (its meta ``wmeta``) in
+    (po ordered by a full fence, an acquire or a release | rf between
+    threads), marked accesses only: every weak model here forbids a cycle of
+    those edges, so none of them can read the write early."""
+    if not wmeta.tags & _MARKS:
+        return set()
+    byt = {}
+    for x in sorted(g.ev):
+        byt.setdefault(g.ev[x].tid, []).append(x)
+
+    def marked(x):
+        e = g.ev[x]
+        return e.kind == "F" or bool(g.meta.get(x, PLAIN).tags & _MARKS)
+
+    def into(t, upto, release):
+        """Events of ``t`` before position ``upto`` ordered before the
+        event there (``release``: it is a release write)."""
+        lst = byt.get(t, [])
+        out = []
+        fence = release
+        for i in range(upto - 1, -1, -1):
+            x = lst[i]
+            e = g.ev[x]
+            tags = g.meta.get(x, PLAIN).tags
+            if e.kind == "F" and "MB" in tags:
+                fence = True
+            if fence or (e.kind == "R" and "ACQUIRE" in tags and not e.flags & RMW_R):
+                if marked(x):
+                    out.append(x)
+        return out
+    seen = set()
+    todo = into(tid, len(byt.get(tid, [])), "RELEASE" in wmeta.tags)
+    while todo:
+        x = todo.pop()
+        if x in seen:
+            continue
+        seen.add(x)
+        e = g.ev[x]
+        if e.kind == "R" and e.rf is not None and e.rf != INIT and e.rf in g.ev \
+                and g.ev[e.rf].tid != e.tid and marked(e.rf) and not e.flags & PROMISE:
+            w = e.rf
+            todo.append(w)
+            lst = byt[g.ev[w].tid]
+            todo.extend(into(g.ev[w].tid, lst.index(w),
+                             "RELEASE" in g.meta.get(w, PLAIN).tags))
+    return seen
 
 
 def _subsets(items, limit: int = 6):
