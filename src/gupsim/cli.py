@@ -819,7 +819,7 @@ def explain_text(cx, short_name: str | None) -> str:
     return "\n".join(lines)
 
 
-# -- C litmus tests, judged like herd7 ---------------------------------------------------------
+# -- undeclared dependencies ---------------------------------------------------------------
 
 @main.command()
 @click.argument("scenario")
@@ -861,6 +861,8 @@ def deps(scenario, params, arch, design, cpus, executions, strategy, seed, preem
                    f"{report.executions} executions, {report.seconds:.1f} s)")
     return EXIT_FOUND if report.findings else 0
 
+
+# -- C litmus tests, judged like herd7 ---------------------------------------------------------
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")

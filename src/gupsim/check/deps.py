@@ -261,8 +261,7 @@ class _Replay:
                 return None
             self._settle(ctx)
             return None
-        op = self.pending(ctx)
-        return op
+        return self.pending(ctx)
 
     def perform(self, i: int, ev, op) -> None:
         ctx = self.ex.contexts[ev.tid]

@@ -338,7 +338,7 @@ class GraphRun:
             return strict is None or g.value_of(c, init) <= ctx.handled or c in strict
         def meta(c):    # only a look that takes IPIs is an acquire
             return POLL_META if g.value_of(c, init) > ctx.handled else POLL_NONE_META
-        waiting = ctx.done or ctx.blocked is not None and not cli
+        waiting = ctx.done or ctx.blocked is not None    # (then it goes idle, below)
         s, rf = self._choose_rf(ctx, cell, rec, flags, ok, meta=meta, idle=True,
                                 waits=(lambda c: g.value_of(c, init) <= ctx.handled)
                                 if waiting else None)
@@ -375,7 +375,7 @@ class GraphRun:
                 if last else None)
             if rf is None:
                 return
-            value = g.value_of(rf, self.init[cell])
+            value = g.value_of(rf, init)
             if not self.replaying:
                 g.add_read(s, tid, cell, rf, AWAIT | (LAST if last else 0) | self.rev, 5,
                            value, drain=True)
