@@ -82,6 +82,8 @@ def _check(name: str, value: Any, allowed: tuple[str, ...]) -> None:
 def _regs(name: str, value) -> tuple[str, ...]:
     """A dependency: the register names (``reg=`` of this thread's earlier
     reads) an address, a value or the control flow was computed from."""
+    if not value:
+        return ()
     if isinstance(value, str):
         return (value,)
     regs = tuple(value)

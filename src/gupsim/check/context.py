@@ -39,12 +39,22 @@ if TYPE_CHECKING:  # pragma: no cover
 THREAD, HELPER, IRQ = 0, 1, 2
 
 
+_SENT: dict[int, str] = {}
+_DONE: dict[int, str] = {}
+
+
 def sent_cell(cpu: int) -> str:
-    return f"cpu{cpu}.ipi_sent"
+    name = _SENT.get(cpu)
+    if name is None:
+        name = _SENT[cpu] = f"cpu{cpu}.ipi_sent"
+    return name
 
 
 def done_cell(cpu: int) -> str:
-    return f"cpu{cpu}.ipi_done"
+    name = _DONE.get(cpu)
+    if name is None:
+        name = _DONE[cpu] = f"cpu{cpu}.ipi_done"
+    return name
 
 
 def call_chain(frames) -> list[str]:

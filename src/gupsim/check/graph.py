@@ -48,6 +48,7 @@ class Graph:
         self.last_d: dict[int, int] = {}  # TSO: last drain
         self.own: dict = {}              # TSO: (tid, cell) -> last own write
         self.order: list[int] = []       # replay order (po/rf-topological)
+        self.reads: dict[str, list[int]] = {}   # cell -> its reads, in ``order``
         self.top = -1
         self.meta: dict = {}             # weak models: stamp -> weakgraph.Meta
 
@@ -64,6 +65,7 @@ class Graph:
         g.readers = {k: list(v) for k, v in self.readers.items()}
         g.taken = set(self.taken)
         g.last, g.order = dict(self.last), list(self.order)
+        g.reads = {c: list(rs) for c, rs in self.reads.items()}
         if self.tso:
             g.last_r, g.last_w = dict(self.last_r), dict(self.last_w)
             g.last_d, g.own = dict(self.last_d), dict(self.own)
@@ -134,6 +136,7 @@ class Graph:
             self._after(tid, s, "R", drain)
             self.readers.setdefault(rf, []).append(s)
             self.order.append(s)
+            self.reads.setdefault(cell, []).append(s)
             return e
         if rf != INIT:
             porf |= self.porf[rf] | (1 << rf)
@@ -144,6 +147,7 @@ class Graph:
         self._after(tid, s, "R", drain)
         self.readers.setdefault(self._wkey(rf, cell), []).append(s)
         self.order.append(s)
+        self.reads.setdefault(cell, []).append(s)
         lst = self.co.get(cell, ())
         nxt = lst[0] if rf == INIT and lst else None
         if rf != INIT:

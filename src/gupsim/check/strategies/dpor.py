@@ -98,15 +98,96 @@ class GraphRun:
         # read's new value: its thread may now do something else (the events
         # after the read depended on it), and then the graph is no execution.
         self.lenient = self.promising = any(rec[4] & PROMISE for rec in records)
+        contexts = ex.contexts
+        fast = self.model is None
         for i, rec in enumerate(records):
             if ex.violation is not None or self.dead:
                 break
+            ctx = contexts[rec[1]]
+            op = ctx.op
+            # the common cases inline, as ``perform`` does them: a look for
+            # IPIs that finds none, a plain load or store (sc and tso)
+            if fast and op is not None and ctx.blocked is None and self._replay_fast(ctx, op, rec):
+                continue
             if rec[4] & CHOOSE:
                 self._tail = records[i + 1:]
                 self._wtid = rec[1]
                 op = ex.contexts[rec[1]].op     # (None: diverged, ``perform`` says so)
                 self._wcell = getattr(op, "cell", None)
             self.perform(ex.contexts[rec[1]], rec)
+
+    def _replay_fast(self, ctx, op, rec) -> bool:
+        """Rebuild the record ``rec`` of ``ctx`` inline if it is one of the
+        common kinds; False leaves it to ``perform``."""
+        flags, g, tid = rec[4], self.g, ctx.tid
+        if flags == POLL:
+            if not (self.interrupts and ctx.irqs and not ctx.polled):
+                return False
+            cell, rf = sent_cell(ctx.cpu), rec[3]
+            value = self.init[cell] if rf == INIT else g.ev[rf].value
+            if value > ctx.handled or op.code == 7 or tid in self.boundary:
+                return False
+            g.add_read(rec[0], tid, cell, rf, POLL, 0, value)
+            ctx.polled = True
+            self.boundary[tid] = rec[0]
+            return True
+        code = op.code
+        if code > 3 or not (ctx.polled or not self.interrupts or not ctx.irqs):
+            return False
+        cell, s = op.cell, rec[0]
+        if code == 3:                       # an atomic RMW: its read, then its write
+            if flags == RMW_R and rec[2] == "R" and tid not in self.aux:
+                rf = rec[3]
+                if rf != INIT and (rf not in g.ev or g.ev[rf].cell != cell):
+                    return False
+                old = self.init[cell] if rf == INIT else g.ev[rf].value
+                new = op.apply(old)
+                if new is NO_WRITE:
+                    return False
+                g.add_read(s, tid, cell, rf, RMW_R, 3, old, drain=True)
+                ctx.record_read(cell, rf, old)
+                self.aux[tid] = [old, new, rf]
+                return True
+            if flags == RMW_W and rec[2] == "W" and tid in self.aux:
+                old, value, rf = self.aux[tid]
+                if rf != INIT and rf not in g.ev:
+                    return False
+                del self.aux[tid]
+                if cell.endswith(".ipi_sent"):
+                    self.senders.add(tid)
+                ctx.record_write(cell, value)
+                g.add_write(s, tid, cell, value, 0 if rf == INIT else g.co[cell].index(rf) + 1,
+                            RMW_W, 3)
+                poll = self.boundary.pop(tid, None)
+                if poll is not None:
+                    self._after_poll(poll, s)
+                ctx.advance(old)
+                return True
+            return False
+        if flags or code != (1 if rec[2] == "R" else 2):
+            return False
+        if code == 1:
+            rf = rec[3]
+            if rf != INIT and (rf not in g.ev or g.ev[rf].cell != cell):
+                return False
+            value = self.init[cell] if rf == INIT else g.ev[rf].value
+            g.add_read(s, tid, cell, rf, 0, 1, value, drain=op.order == "mb")
+            ctx.record_read(cell, rf, value)
+        else:
+            if cell.endswith(".ipi_sent"):
+                return False
+            pos = self._item_pos(cell, s)
+            if pos is None:
+                return True                # (dead: the thread writes elsewhere now)
+            mb = op.order == "mb"
+            ctx.record_write(cell, op.value)
+            g.add_write(s, tid, cell, op.value, pos, DRAINW if mb else 0, 2, drain=mb)
+            value = None
+        poll = self.boundary.pop(tid, None)
+        if poll is not None:
+            self._after_poll(poll, s)
+        ctx.advance(value)
+        return True
 
     # -- items ------------------------------------------------------------------
     def _restore(self, item):
@@ -644,7 +725,7 @@ class GraphRun:
         g = self.g
         if prefix is None:
             prefix = g.porf_pred(ctx.tid)
-        for r in [x for x in g.order if g.ev[x].kind == "R" and g.ev[x].cell == cell]:
+        for r in list(g.reads.get(cell, ())):
             if (prefix >> r) & 1 or (must_go is not None and r > must_go):
                 continue
             deleted = {x for x in g.order if x > r and not (prefix >> x) & 1}
