@@ -116,6 +116,30 @@ def test_a_cluster_run_gives_the_local_verdict_totals_and_counterexample(cluster
     assert _cli(*args, "--ray", cluster, "--workers", "2") == _cli(*args)
 
 
+def test_a_weak_model_on_the_cluster_gives_the_local_result(cluster):
+    """armv8 (arm64's own model), a load-buffering program as a closure: the
+    verdict, the executions and the counterexample graph of one worker."""
+    from ray import cloudpickle
+    from gupsim.distributed import explore
+    from test_weak_split import CASES
+    import weak_programs          # (test_weak_split puts it on the path)
+    config = CheckConfig(strategy="dpor", memory_model="armv8", stop_on_first=False)
+    # (the program's module is on no path of the Ray workers: it travels by value)
+    cloudpickle.register_pickle_by_value(weak_programs)
+    try:
+        for case in ("lb", "lb-violation"):
+            one = check(CASES[case](), config)
+            res = explore(CASES[case](), config, ray=cluster, workers=2)
+            assert (res.verdict, res.stats.executions, res.schedule, res.graph) == \
+                (one.verdict, one.stats.executions, one.schedule, one.graph)
+    finally:
+        cloudpickle.unregister_pickle_by_value(weak_programs)
+    args = ("check", "gup-vs-thp-split", "--design", "arm-rfc-2013", "--arch", "arm64")
+    (v, e, _, sched), (v1, e1, _, sched1) = _cli(*args, "--ray", cluster, "--workers", "2"), \
+        _cli(*args)
+    assert (v, e, sched) == (v1, e1, sched1)        # (events are not exact: see coordinator)
+
+
 def test_a_closure_factory_travels_by_value(cluster):
     from gupsim.distributed import explore
     from test_parallel_equivalence import counters

@@ -12,7 +12,11 @@ checkpoints. Backends:
 * ``ray_backend.RayBackend``: Ray tasks on a cluster (``pip install gupsim[ray]``).
 
 ``explore(factory, config, workers=..., ray=..., checkpoint=...)`` is the one
-entry point; ``resume(path, factory)`` continues from a checkpoint.
+entry point; ``resume(path, factory)`` continues from a checkpoint. A
+``dpor`` tree splits under every memory model; under an axiomatic one
+(lkmm, armv8, armv7, power) the verdict, the executions and the
+counterexample are one worker's, the blocked, duplicate and event counts
+need not be (``coordinator``).
 """
 
 from __future__ import annotations
@@ -105,17 +109,13 @@ def explore(factory, config, *, workers: int = 1, ray: str | None = None,
     ``Result`` (verdict, totals, counterexample) is the one a single worker
     gives, for any number of workers (see ``coordinator``)."""
     from ..check import check
-    from ..check.memory import MODELS
     from .coordinator import Coordinator
     if not parallel_supported(config) or (workers == 1 and ray is None and checkpoint is None
                                           and resume_from is None and not estimate):
         return check(factory, config, progress)
-    if config.memory_model not in MODELS:
-        from ..errors import UsageError
-        raise UsageError(
-            f"memory model {config.memory_model!r} is axiomatic: a run split across workers, "
-            f"Ray or checkpoints supports {', '.join(MODELS)}; drop --workers/--ray/"
-            f"--checkpoint, or pass --memory-model sc or tso")
+    if config.strategy == "dpor":
+        from ..check.strategies.dpor import refuse_step_invariants
+        refuse_step_invariants(factory, config.memory_model)
     backend = make_backend(factory, config, workers, ray, job)
     try:
         coord = Coordinator(factory, config, backend, job=job, checkpoint=checkpoint,

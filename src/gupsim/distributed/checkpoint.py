@@ -13,6 +13,11 @@ Work items are plain data but hold tuples and dicts with non-string keys;
 tuple). A ``snap`` item (a copied graph, which is an optimisation) is written
 as the equivalent ``records`` item: its events in replay order plus the
 pending choice, rebuilt from scratch on resume.
+
+Version 2 adds what a run under a weak model needs: the digests of the
+executions counted (``base_digests`` and a third field per ledger entry, see
+``coordinator``) and a counterexample as its rendering. Version 1 files
+(sc and tso runs, which have neither) still load.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ from pathlib import Path
 from ..errors import UsageError
 
 FORMAT = "gupsim-checkpoint"
-VERSION = 1
+VERSION = 2
+READS = (1, 2)             # the versions ``load`` reads
 
 
 def encode(value):
@@ -69,7 +75,7 @@ def as_records(item, cells):
         return item
     _, snap, rec, pos = item
     g = snap[0]
-    records = [(s, g.ev[s].tid, g.ev[s].kind, g.ev[s].rf, g.ev[s].flags) for s in g.order]
+    records = [_record(g.ev[s]) for s in g.order]
     records.append(tuple(rec))
     co = {c: tuple(ws) for c, ws in g.co.items()}
     if rec[2] == "W":
@@ -78,6 +84,16 @@ def as_records(item, cells):
             lst.insert(min(pos, len(lst)), rec[0])
             co[cell] = tuple(lst)
     return ("records", records, co, g.top)
+
+
+def _record(e):
+    """The record of the graph event ``e``. A read of a write added after it
+    (``PROMISE``, load buffering under a weak model) also names the cell and
+    the value it read: when it is rebuilt, that write is not in yet."""
+    from ..check.graph import PROMISE
+    if e.flags & PROMISE:
+        return (e.s, e.tid, "R", e.rf, e.flags, (e.cell, e.value))
+    return (e.s, e.tid, e.kind, e.rf, e.flags)
 
 
 def program_cells(factory) -> list:
@@ -90,9 +106,17 @@ def save(path: str | os.PathLike, state: dict) -> None:
     """Write ``state`` (already JSON-able) atomically to ``path``."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    data = {"format": FORMAT, "version": VERSION, **state}
+    try:
+        text = json.dumps({"format": FORMAT, "version": VERSION, **state},
+                          separators=(",", ":"))
+    except (TypeError, ValueError) as err:
+        # (under a weak model the frontier holds values read early, and the
+        # counterexample its final memory: the program's own values)
+        raise UsageError(f"--checkpoint {path}: the run holds a value that is not JSON data "
+                         f"({err}); a checkpoint needs values made of numbers, strings, "
+                         f"None, tuples, lists, dicts and sets") from None
     with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, separators=(",", ":"))
+        fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
@@ -112,7 +136,7 @@ def load(path: str | os.PathLike) -> dict:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise UsageError(f"{path}: not a gupsim checkpoint (no \"format\": \"{FORMAT}\"); "
                          f"write one with `gupsim check SCENARIO --checkpoint {path}`")
-    if data.get("version") != VERSION:
+    if data.get("version") not in READS:
         raise UsageError(f"{path}: checkpoint version {data.get('version')!r}; this gupsim "
-                         f"reads version {VERSION}")
+                         f"reads versions {', '.join(map(str, READS))}")
     return data

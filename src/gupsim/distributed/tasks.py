@@ -8,6 +8,11 @@ A *task* is a batch of independent work with a time slice:
   until the slice ends; what is left on its stack (the unexplored siblings of
   the path it was on) goes back as new items. That is dynamic splitting: a
   skewed subtree comes back in pieces and is spread over every worker.
+  Under a weak model each ledger entry also lists the digests of the
+  executions it counted (two routes can reach one execution, see
+  ``coordinator``), a counterexample comes back as its rendering
+  (``weakresult.counterexample``) and leftovers as ``records`` items: a
+  copied graph (``snap``) holds the program's ops, which need not pickle.
 * ``seeds``: a range of execution indices of ``random`` or ``pct``;
   execution i of seed s draws from its own generator, so any range can run
   anywhere.
@@ -33,23 +38,28 @@ class Task:
     count: int = 0                     # seeds: how many
     seconds: float = 0.5               # the time slice
     max_executions: int | None = None  # what is left of --max-executions
+    found_key: tuple | None = None     # the lowest violation known when it was sent
 
 
 @dataclass
 class TaskResult:
-    ledger: list                       # [(key, [executions, blocked, events])]
+    ledger: list                       # [(key, [executions, blocked, events], digests)]
     found: tuple | None                # (key, actions, violation) of its first violation
     leftovers: list                    # dpor: [(key, item)] not explored in the slice
     seen: set | None                   # class digests (count_classes)
     done: int = 0                      # seeds: executions run from ``start``
     seconds: float = 0.0
+    duplicates: int = 0                # weak dpor: stats.duplicates of the task
 
 
 class Worker:
     """Runs tasks for one program and config (one per process, or per call)."""
 
     def __init__(self, factory, config: CheckConfig):
+        from ..check.memory import WEAK
         self.factory, self.config = factory, config
+        self.weak = config.memory_model in WEAK
+        self._cells = None
 
     def run(self, task: Task) -> TaskResult:
         t0 = time.perf_counter()
@@ -65,17 +75,46 @@ class Worker:
         stack = [item for _, item in reversed(task.items)]
         keys = [tuple(key) for key, _ in reversed(task.items)]
         ledger = {k: [0, 0, 0] for k in keys}
+        digests = {k: set() for k in keys} if self.weak else None
+        stats = Stats()
         seen = set() if self.config.count_classes else None
-        found = run_items(self.factory, self.config, stack, Stats(), deadline=t0 + task.seconds,
+        found = run_items(self.factory, self.config, stack, stats, deadline=t0 + task.seconds,
                           max_executions=task.max_executions, seen=seen, t0=t0, keys=keys,
-                          ledger=ledger)
+                          ledger=ledger, digests=digests)
         if found is not None:
-            key, ex, actions = found
-            found = (key, actions, ex.violation)
+            found = self._found(found, task.found_key)
             if self.config.stop_on_first:
                 stack, keys = [], []       # all of it comes after the violation
         leftovers = list(zip(reversed(keys), reversed(stack)))
-        return TaskResult([(k, v) for k, v in ledger.items()], found, leftovers, seen)
+        if self.weak:
+            leftovers = [(k, self._portable(i)) for k, i in leftovers]
+        return TaskResult([(k, v, None if digests is None else digests[k])
+                           for k, v in ledger.items()], found, leftovers, seen,
+                          duplicates=stats.duplicates)
+
+    def _found(self, found, known):
+        """``(key, actions, violation)`` (sc, tso) or ``(key, counterexample,
+        violation)`` (weak: rendered here unless a violation with a lower key
+        is already known, which makes this one never reported)."""
+        if not self.weak:
+            key, ex, actions = found
+            return key, actions, ex.violation
+        key, eg, violation = found
+        shown = None
+        if known is None or tuple(key) < tuple(known):
+            from ..check.memory import axiomatic_model
+            from ..check.strategies.weakresult import counterexample
+            shown = counterexample(eg, axiomatic_model(self.config.memory_model))
+        return key, shown, violation
+
+    def _portable(self, item):
+        """A ``snap`` item as the ``records`` item that rebuilds it (it pickles)."""
+        if item[0] != "snap":
+            return item
+        from .checkpoint import as_records, program_cells
+        if self._cells is None:
+            self._cells = program_cells(self.factory)
+        return as_records(item, self._cells)
 
     def _seeds(self, task: Task, t0: float) -> TaskResult:
         from ..check.explorer import drive
@@ -107,7 +146,7 @@ class Worker:
                 found = ((task.start + done - 1,), actions, ex.violation)
                 if config.stop_on_first:
                     break
-        return TaskResult([((task.start,), counts)], found, [], seen, done)
+        return TaskResult([((task.start,), counts, None)], found, [], seen, done)
 
 
 _WORKER: Worker | None = None

@@ -1039,14 +1039,18 @@ class _View:
             self.ev[ev.s], self.meta[ev.s] = ev, meta
 
 
+def refuse_step_invariants(factory, memory_model) -> None:
+    """Under a weak model there is no interleaving to check an invariant at
+    every step of: a program that has one is a ``ScenarioError``."""
+    if memory_model in WEAK and Execution(factory, None, start=False).step_invariants:
+        raise ScenarioError("invariants checked at every step need an interleaving; "
+                            f"under {memory_model} check them at the end "
+                            "(when='end') or as Asserts in the threads")
+
+
 def explore(factory, config, progress=None, observe=None):
     """Explore every graph from the empty one (the ``dpor`` strategy)."""
-    if config.memory_model in WEAK:
-        probe = Execution(factory, None, start=False)
-        if probe.step_invariants:
-            raise ScenarioError("invariants checked at every step need an interleaving; "
-                                f"under {config.memory_model} check them at the end "
-                                "(when='end') or as Asserts in the threads")
+    refuse_step_invariants(factory, config.memory_model)
     stats = Stats()
     t0 = time.perf_counter()
     seen = set() if config.count_classes else None
@@ -1071,7 +1075,8 @@ ROOT_ITEM = ("records", [], {}, -1)
 
 
 def run_items(factory, config, stack, stats, *, deadline=None, max_executions=None,
-              progress=None, observe=None, seen=None, t0=None, keys=None, ledger=None):
+              progress=None, observe=None, seen=None, t0=None, keys=None, ledger=None,
+              digests=None):
     """Pop and run work items from ``stack`` (last first) until it is empty, a
     budget is spent (``deadline``: a ``perf_counter`` time; ``max_executions``:
     a total for ``stats.executions``) or, with ``stop_on_first``, a violation.
@@ -1084,11 +1089,20 @@ def run_items(factory, config, stack, stats, *, deadline=None, max_executions=No
     so sorted keys are the order one worker explores in. ``ledger`` (with
     ``keys``) maps the keys of the initial items to ``[executions, blocked,
     events]`` lists that receive the counts of each one's subtree.
+
+    Under a weak model the same graph can be reached twice (see the module
+    doc): a complete execution whose access signature was seen before in
+    this call is a duplicate, not an execution, and a load-buffering item
+    seen before is skipped with its subtree. ``digests`` (with ``ledger``)
+    maps the same keys to sets that receive the ``class_digest`` of each
+    execution counted in each one's subtree, so that runs split across
+    processes can count the distinct ones (``gupsim.distributed``).
     """
     t0 = time.perf_counter() if t0 is None else t0
     found = None
     owner = None
     seen_weak = None
+    counted = None
     seen_items = None
     while stack:
         if max_executions is not None and stats.executions >= max_executions:
@@ -1110,6 +1124,7 @@ def run_items(factory, config, stack, stats, *, deadline=None, max_executions=No
             seen_items.add(digest)
         if ledger is not None and key in ledger:
             owner = ledger[key]
+            counted = None if digests is None else digests[key]
         before = len(stack)
         run = GraphRun(factory, item, stack, stats, config.memory_model)
         run.extend()
@@ -1148,6 +1163,8 @@ def run_items(factory, config, stack, stats, *, deadline=None, max_executions=No
                     owner[0] -= 1
                 continue
             seen_weak.add(sig)
+            if counted is not None:
+                counted.add(sig)
             if observe is not None:
                 observe(Outcome(run.ex.results, run.final_memory(), access_signature(run.g),
                                 violation, judged.flags, eg))

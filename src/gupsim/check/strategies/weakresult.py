@@ -170,8 +170,9 @@ def _cycle(g: ExecutionGraph, model) -> list:
 
 def weak_result(config, stats, found, model, shown=None) -> Result:
     """Verdict and counterexample of a graph exploration (see module doc);
-    ``shown`` is the execution a replay ran, reported with or without a
-    violation."""
+    ``found`` is ``(graph, violation)``, the graph an ``ExecutionGraph`` or
+    its ``counterexample``; ``shown`` is the execution a replay ran, reported
+    with or without a violation."""
     from .enum import signature
     bounds = {"memory_model": config.memory_model, "strategy": config.strategy,
               "executions": stats.executions, "complete": stats.exhausted}
@@ -185,12 +186,24 @@ def weak_result(config, stats, found, model, shown=None) -> Result:
             res.graph = graph_json(shown, model)
         return res
     g, violation = found
+    shown = g if isinstance(g, dict) else counterexample(g, model)
     verdict = violation.kind if violation.kind in ("deadlock", "livelock") else "violation"
     results = None
-    res = Result(verdict, cfg, stats, violation, encode_graph_schedule(signature(g)),
-                 graph_trace(g), g.final_values(), results, bounds)
-    res.graph = graph_json(g, model)
+    res = Result(verdict, cfg, stats, violation, shown["schedule"], shown["trace"],
+                 shown["final_memory"], results, bounds)
+    res.graph = shown["graph"]
     return res
+
+
+def counterexample(g: ExecutionGraph, model) -> dict:
+    """What a result reports of the execution graph ``g``: its ``g1:``
+    schedule, trace, final memory and graph, as plain data. A split run
+    (``gupsim.distributed``) sends this back from the worker that found the
+    execution, not the graph: the graph's events hold the program's ops,
+    which need not pickle (an ``Await``'s predicate is often a lambda)."""
+    from .enum import signature
+    return {"schedule": encode_graph_schedule(signature(g)), "trace": graph_trace(g),
+            "final_memory": g.final_values(), "graph": graph_json(g, model)}
 
 
 def _show(value):
