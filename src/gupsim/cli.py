@@ -875,23 +875,29 @@ def deps(scenario, params, arch, design, cpus, executions, strategy, seed, preem
 @click.option("--judge", is_flag=True,
               help="Compare each observation with the test's Result: line; exit 1 on "
                    "any mismatch.")
+@_workers_option
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object per test (counts, states, observation).")
-def litmus(paths, model, strategy, judge, as_json):
+def litmus(paths, model, strategy, judge, as_json, workers):
     """Run C litmus tests (tools/memory-model/litmus-tests format); print herd7's output.
 
-    A PATH may be a folder: every *.litmus file below it, sorted."""
+    A PATH may be a folder: every *.litmus file below it, sorted. With
+    --workers, tests run side by side in that many processes; the output is
+    the same, in the same order."""
     from .check import CheckConfig
+    from .distributed.local import map_ordered
     from .litmus import compile_test, parse_file
     from .litmus.format import format_result, judge_table
     from .litmus.run import collect, run as run_litmus
     CheckConfig(memory_model=model)          # an unknown model: one line, before anything
-    tests = [compile_test(parse_file(p)) for p in collect(paths)]
-    results = []
-    for test in tests:
-        results.append(run_litmus(test, model, strategy))
-        if not as_json:
-            click.echo(format_result(results[-1]))
+    files = collect(paths)
+    tests = [compile_test(parse_file(p)) for p in files]   # every bad file: before any run
+    n = _workers(workers)
+    # (a worker compiles its test again from the file: compiled tests hold closures)
+    args = [(str(f), model, strategy) for f in files] if n > 1 else \
+        [(t, model, strategy) for t in tests]
+    results = map_ordered(run_litmus, args, n, None if as_json else
+                          lambda i, r: click.echo(format_result(r)))
     if as_json:
         click.echo(json.dumps([r.to_json() for r in results], indent=2))
     elif judge:

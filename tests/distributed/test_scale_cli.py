@@ -88,3 +88,21 @@ def test_matrix_and_ablate_with_workers_give_the_same_rows():
     a = ["ablate", "gup-vs-thp-split", "--design", "readers-counter-2013", "--arch", "arm64",
          "--memory-models", "sc", "--json"]
     assert rows(run(*a).output) == rows(run(*a, "--workers", "2").output)
+
+
+def test_litmus_tests_run_side_by_side_with_the_same_output():
+    """`gupsim litmus FOLDER --workers 2`: the tests run in two processes and
+    print what one process prints, in the same order (times aside)."""
+    import re
+    from pathlib import Path
+    folder = str(Path(__file__).resolve().parents[1] / "litmus" / "classic")
+
+    def lines(*extra):
+        res = run("litmus", folder, "--model", "armv8", *extra)
+        assert res.exit_code == 0, res.output
+        return [re.sub(r"\(\d+\.\d+ s\)", "", x) for x in res.output.splitlines()
+                if not x.startswith("Time ")]
+    one, two = lines(), lines("--workers", "2")
+    assert two == one
+    assert sum(x.startswith("Test ") for x in one) >= 20
+    _one_line_error(run("litmus", folder, "--workers", "zero"), "'zero'", "auto")
