@@ -256,7 +256,8 @@ def trace_page(data: Mapping[str, Any], title: str | None = None) -> str:
     why = cycle_lines(trace, data.get("graph"), memory_model) if found else []
     payload = {"states": snaps, "stateOf": state_of, "cells": [r["cell"] for r in rows],
                "arrows": ipi_arrows(trace), "violating": len(rows) - 1 if found else None,
-               "final": data.get("final_memory") if not snaps else None}
+               "final": data.get("final_memory") if not snaps else None,
+               "weak": bool(data.get("graph"))}
     return _env().get_template("trace.html.j2").render(
         title=head, data=data, rows=rows, lanes=ls,
         shade=shading(rows, [lane["cpu"] for lane in ls]), violation=violation,
