@@ -1099,6 +1099,7 @@ def run_items(factory, config, stack, stats, *, deadline=None, max_executions=No
     processes can count the distinct ones (``gupsim.distributed``).
     """
     t0 = time.perf_counter() if t0 is None else t0
+    last = t0                          # when progress was last reported
     found = None
     owner = None
     seen_weak = None
@@ -1172,6 +1173,8 @@ def run_items(factory, config, stack, stats, *, deadline=None, max_executions=No
                 found = (key, eg, violation)
                 if config.stop_on_first:
                     break
+            if progress is not None:     # (a weak execution is dear: report by time too)
+                last = _report(progress, stats, t0, last, 0.5)
             continue
         if outcome == "complete" and run.ex.step_invariants:
             # invariants over every step: checked along one interleaving of the class
@@ -1191,9 +1194,18 @@ def run_items(factory, config, stack, stats, *, deadline=None, max_executions=No
             if config.stop_on_first:
                 break
         if progress is not None and stats.executions % 512 == 0:
-            stats.seconds = time.perf_counter() - t0
-            progress(stats)
+            last = _report(progress, stats, t0, last, 0.0)
     return found
+
+
+def _report(progress, stats, t0, last, every):
+    """Call ``progress`` if ``every`` seconds passed since ``last``; the new ``last``."""
+    now = time.perf_counter()
+    if now - last < every:
+        return last
+    stats.seconds = now - t0
+    progress(stats)
+    return now
 
 
 def item_key(item):
