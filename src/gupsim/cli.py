@@ -529,7 +529,9 @@ def bench(program, n, strategy, max_executions, max_seconds, workers, as_json,
         if program is not None or litmus_paths:
             raise UsageError("--kernel runs a fixed set of cells: give no PROGRAM and "
                              "no --litmus with it")
-        return _bench_kernel(300.0 if max_seconds is None else max_seconds, as_json)
+        from .matrix import KERNEL_BENCH_SECONDS
+        return _bench_kernel(KERNEL_BENCH_SECONDS if max_seconds is None else max_seconds,
+                             as_json)
     if litmus_paths:
         return _bench_litmus(litmus_paths, litmus_models, as_json)
     from .programs.dpor_bench import BENCHMARKS

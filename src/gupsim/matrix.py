@@ -414,7 +414,11 @@ def kernel_cell_label(scenario: str, params: dict) -> str:
     return f"{scenario} {where}" + (f" cpus={cpus}" if cpus else "")
 
 
-def bench_kernel_cell(scenario: str, params: dict, max_seconds: float = 300.0,
+KERNEL_BENCH_SECONDS = 300.0
+"""``bench_kernel``'s budget per cell by default."""
+
+
+def bench_kernel_cell(scenario: str, params: dict, max_seconds: float = KERNEL_BENCH_SECONDS,
                       memory_model: str = "default") -> dict:
     """Explore every execution of one kernel cell (``stop_on_first`` off) and
     count what dpor did: executions, distinct access signatures, blocked
@@ -441,7 +445,8 @@ def bench_kernel_cell(scenario: str, params: dict, max_seconds: float = 300.0,
             "per_second": round(st.per_second, 1)}
 
 
-def bench_kernel(max_seconds: float = 300.0, cells=None, progress=None) -> list[dict]:
+def bench_kernel(max_seconds: float = KERNEL_BENCH_SECONDS, cells=None,
+                 progress=None) -> list[dict]:
     """``bench_kernel_cell`` for each of ``cells`` (default ``KERNEL_BENCH``)."""
     rows = []
     for scenario, params in (KERNEL_BENCH if cells is None else cells):

@@ -26,6 +26,7 @@ execution's request table; a CPU takes requests in order.
 from __future__ import annotations
 
 from collections.abc import Generator
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ScenarioError
@@ -39,22 +40,14 @@ if TYPE_CHECKING:  # pragma: no cover
 THREAD, HELPER, IRQ = 0, 1, 2
 
 
-_SENT: dict[int, str] = {}
-_DONE: dict[int, str] = {}
-
-
+@lru_cache(maxsize=None)      # (asked for at every look for IPIs: formatted once)
 def sent_cell(cpu: int) -> str:
-    name = _SENT.get(cpu)
-    if name is None:
-        name = _SENT[cpu] = f"cpu{cpu}.ipi_sent"
-    return name
+    return f"cpu{cpu}.ipi_sent"
 
 
+@lru_cache(maxsize=None)
 def done_cell(cpu: int) -> str:
-    name = _DONE.get(cpu)
-    if name is None:
-        name = _DONE[cpu] = f"cpu{cpu}.ipi_done"
-    return name
+    return f"cpu{cpu}.ipi_done"
 
 
 def call_chain(frames) -> list[str]:

@@ -12,11 +12,11 @@ checkpoints. Backends:
 * ``ray_backend.RayBackend``: Ray tasks on a cluster (``pip install gupsim[ray]``).
 
 ``explore(factory, config, workers=..., ray=..., checkpoint=...)`` is the one
-entry point; ``resume(path, factory)`` continues from a checkpoint. A
-``dpor`` tree splits under every memory model; under an axiomatic one
-(lkmm, armv8, armv7, power) the verdict, the executions and the
-counterexample are one worker's, the blocked, duplicate and event counts
-need not be (``coordinator``).
+entry point; ``explore(..., resume_from=checkpoint.load(path))`` continues
+from a checkpoint (``gupsim resume``). A ``dpor`` tree splits under every
+memory model; under an axiomatic one (lkmm, armv8, armv7, power) the
+verdict, the executions and the counterexample are one worker's, the
+blocked, duplicate and event counts need not be (``coordinator``).
 """
 
 from __future__ import annotations

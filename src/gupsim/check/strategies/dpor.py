@@ -118,59 +118,52 @@ class GraphRun:
 
     def _replay_fast(self, ctx, op, rec) -> bool:
         """Rebuild the record ``rec`` of ``ctx`` inline if it is one of the
-        common kinds; False leaves it to ``perform``."""
-        flags, g, tid = rec[4], self.g, ctx.tid
-        if flags == POLL:
+        common kinds (what ``perform`` would do with it); False leaves it to
+        ``perform``."""
+        flags, g, tid, s = rec[4], self.g, ctx.tid, rec[0]
+        if flags == POLL:                      # a look for IPIs that finds none
             if not (self.interrupts and ctx.irqs and not ctx.polled):
                 return False
-            cell, rf = sent_cell(ctx.cpu), rec[3]
-            value = self.init[cell] if rf == INIT else g.ev[rf].value
+            cell = sent_cell(ctx.cpu)
+            value = g.value_of(rec[3], self.init[cell])
             if value > ctx.handled or op.code == 7 or tid in self.boundary:
                 return False
-            g.add_read(rec[0], tid, cell, rf, POLL, 0, value)
+            g.add_read(s, tid, cell, rec[3], POLL, 0, value)
             ctx.polled = True
-            self.boundary[tid] = rec[0]
+            self.boundary[tid] = s
             return True
         code = op.code
         if code > 3 or not (ctx.polled or not self.interrupts or not ctx.irqs):
             return False
-        cell, s = op.cell, rec[0]
-        if code == 3:                       # an atomic RMW: its read, then its write
-            if flags == RMW_R and rec[2] == "R" and tid not in self.aux:
-                rf = rec[3]
-                if rf != INIT and (rf not in g.ev or g.ev[rf].cell != cell):
-                    return False
-                old = self.init[cell] if rf == INIT else g.ev[rf].value
-                new = op.apply(old)
-                if new is NO_WRITE:
-                    return False
-                g.add_read(s, tid, cell, rf, RMW_R, 3, old, drain=True)
-                ctx.record_read(cell, rf, old)
-                self.aux[tid] = [old, new, rf]
-                return True
-            if flags == RMW_W and rec[2] == "W" and tid in self.aux:
-                old, value, rf = self.aux[tid]
-                if rf != INIT and rf not in g.ev:
-                    return False
-                del self.aux[tid]
-                if cell.endswith(".ipi_sent"):
-                    self.senders.add(tid)
-                ctx.record_write(cell, value)
-                g.add_write(s, tid, cell, value, 0 if rf == INIT else g.co[cell].index(rf) + 1,
-                            RMW_W, 3)
-                poll = self.boundary.pop(tid, None)
-                if poll is not None:
-                    self._after_poll(poll, s)
-                ctx.advance(old)
-                return True
-            return False
-        if flags or code != (1 if rec[2] == "R" else 2):
-            return False
-        if code == 1:
+        cell = op.cell
+        if rec[2] == "R":
             rf = rec[3]
             if rf != INIT and (rf not in g.ev or g.ev[rf].cell != cell):
+                return False                   # (``perform`` reports the divergence)
+            value = g.value_of(rf, self.init[cell])
+        if code == 3:                          # an atomic RMW: its read, then its write
+            if flags == RMW_R and rec[2] == "R" and tid not in self.aux:
+                new = op.apply(value)
+                if new is NO_WRITE:
+                    return False
+                g.add_read(s, tid, cell, rf, RMW_R, 3, value, drain=True)
+                ctx.record_read(cell, rf, value)
+                self.aux[tid] = [value, new, rf]
+                return True
+            if not (flags == RMW_W and rec[2] == "W" and tid in self.aux):
                 return False
-            value = self.init[cell] if rf == INIT else g.ev[rf].value
+            value, new, rf = self.aux[tid]
+            if rf != INIT and rf not in g.ev:
+                return False
+            del self.aux[tid]
+            if cell.endswith(".ipi_sent"):
+                self.senders.add(tid)
+            ctx.record_write(cell, new)
+            g.add_write(s, tid, cell, new, 0 if rf == INIT else g.co[cell].index(rf) + 1,
+                        RMW_W, 3)
+        elif flags or code != (1 if rec[2] == "R" else 2):
+            return False
+        elif code == 1:
             g.add_read(s, tid, cell, rf, 0, 1, value, drain=op.order == "mb")
             ctx.record_read(cell, rf, value)
         else:
@@ -178,12 +171,12 @@ class GraphRun:
                 return False
             pos = self._item_pos(cell, s)
             if pos is None:
-                return True                # (dead: the thread writes elsewhere now)
+                return True                    # (dead: the thread writes elsewhere now)
             mb = op.order == "mb"
             ctx.record_write(cell, op.value)
             g.add_write(s, tid, cell, op.value, pos, DRAINW if mb else 0, 2, drain=mb)
             value = None
-        poll = self.boundary.pop(tid, None)
+        poll = self.boundary.pop(tid, None)    # the op tied to this boundary's look
         if poll is not None:
             self._after_poll(poll, s)
         ctx.advance(value)
