@@ -722,6 +722,7 @@ def matrix(designs, arches, scenarios, memory_models, max_seconds, workers, as_j
 
 @main.command()
 @click.argument("scenario")
+@_param_option
 @click.option("--design", required=True, help="The design whose protections to ablate.")
 @click.option("--arch", help="Default: the scenario's default arch.")
 @click.option("--memory-models", default="sc,tso", show_default=True, metavar="M1,M2")
@@ -733,7 +734,7 @@ def matrix(designs, arches, scenarios, memory_models, max_seconds, workers, as_j
               help="Write the ablation page, and each counterexample's page beside it.")
 @click.option("--plot", "plot_path", metavar="PATH", callback=_out_path,
               help="Write the ablation as a PNG.")
-def ablate(scenario, design, arch, memory_models, max_seconds, workers, as_json,
+def ablate(scenario, params, design, arch, memory_models, max_seconds, workers, as_json,
            html_path=None, plot_path=None):
     """Take each protection of DESIGN away in turn: which ones are necessary?
 
@@ -742,12 +743,14 @@ def ablate(scenario, design, arch, memory_models, max_seconds, workers, as_json,
     from .kernel import ARCHES, get_design
     from .matrix import ablate as run_ablate
     from .report.matrix import ablation_table
+    from .spec import get_scenario
     load_scenarios()
     get_design(design)
     if arch is not None and arch not in ARCHES:
         raise UnknownName("arch", arch, ARCHES)
+    values = parse_params(get_scenario(scenario), params) if params else {}
     rows = run_ablate(scenario, design, arch, _csv("--memory-models", memory_models, ALL_MODELS),
-                      budget=max_seconds, workers=_workers(workers))
+                      budget=max_seconds, workers=_workers(workers), params=values)
     data = [r.to_json() for r in rows]
     if plot_path:
         from .report.plots import ablation_plot

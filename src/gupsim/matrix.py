@@ -37,7 +37,7 @@ with the arch's mapping of the kernel's primitives. Any explicit list (``sc``,
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
 from .check import CheckConfig, check
@@ -228,6 +228,7 @@ class Ablation:
     executions: int = 0
     seconds: float = 0.0
     reason: str = ""         # why the row is n/a
+    params: dict = field(default_factory=dict)   # the scenario's other parameters
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -237,9 +238,10 @@ class Ablation:
 
 def ablate(scenario: str, design: str, arch: str | None = None,
            memory_models: Sequence[str] = ("sc", "tso"),
-           budget: float = CELL_BUDGET, workers: int = 1) -> list[Ablation]:
+           budget: float = CELL_BUDGET, workers: int = 1,
+           params: Mapping[str, Any] | None = None) -> list[Ablation]:
     """The full design, then the design without each of its protections, under
-    each memory model. A protection is necessary under a model when the check
+    each memory model (``params``: the scenario's other parameters). A protection is necessary under a model when the check
     without it finds a counterexample, redundant when it is still safe, and
     n/a when the arch makes it inert (``Arch.inert``: not checked) or when no
     run of the scenario ever asked about it (``Design.asked``)."""
@@ -257,9 +259,13 @@ def ablate(scenario: str, design: str, arch: str | None = None,
     from .distributed.local import map_ordered
     # The full design first: a protection its exhaustive run never asked about
     # changes nothing when taken away (the runs are the same), so it is n/a.
-    fulls = map_ordered(_ablation_row, [(scenario, base.name, arch, m, None, budget)
-                                        for m in memory_models], workers)
-    args = [(scenario, base.name, arch, m, p, budget, _reached(full, p))
+    extra = dict(params or {})
+    for key in ("arch", "design"):
+        if key in extra:
+            raise UsageError(f"--param {key}={extra[key]}: give the {key} with --{key}")
+    fulls = map_ordered(_ablation_row, [(scenario, base.name, arch, m, None, budget, True,
+                                         extra) for m in memory_models], workers)
+    args = [(scenario, base.name, arch, m, p, budget, _reached(full, p), extra)
             for m, full in zip(memory_models, fulls) for p in base.protections]
     rows = iter(map_ordered(_ablation_row, args, workers))
     out = []
@@ -274,23 +280,25 @@ def _reached(full: tuple, p: str) -> bool:
     return p in asked or row.verdict != "safe"      # (a violation stops early)
 
 
-def _ablation_row(scenario, design, arch, m, p, budget, reached=True):
+def _ablation_row(scenario, design, arch, m, p, budget, reached=True, params=None):
     """One row of ``ablate``: ``design`` without protection ``p`` (None: all of
     it), and the protections its runs asked about."""
     base = get_design(design)
+    params = dict(params or {})
     why = p and get_arch(arch).inert(p)
     if why:
-        return Ablation(base.name, arch, scenario, m, p, "n/a", None, reason=why), ()
+        return Ablation(base.name, arch, scenario, m, p, "n/a", None, reason=why,
+                        params=params), ()
     if not reached:
         return Ablation(base.name, arch, scenario, m, p, "n/a", None,
-                        reason=f"{scenario} never runs the code it protects"), ()
+                        reason=f"{scenario} never runs the code it protects", params=params), ()
     d = replace(base) if p is None else base.without(p)     # (a copy: its own ``asked``)
-    verdict, v, n, secs = check_cell(scenario, m, budget, arch=arch, design=d)
+    verdict, v, n, secs = check_cell(scenario, m, budget, arch=arch, design=d, **params)
     asked = frozenset(d.asked)
     found = verdict in ("violation", "livelock", "deadlock")
     necessary = None if p is None or verdict == "incomplete" else found
     return Ablation(base.name, arch, scenario, m, p or "(none)", verdict, necessary,
-                    short_invariant(v), n or 0, secs), asked
+                    short_invariant(v), n or 0, secs, params=params), asked
 
 
 def _default_param(scenario: str, name: str):

@@ -95,7 +95,8 @@ def ablation_pages(rows: list[dict], path: str, budget: float, echo: Echo) -> No
             continue
         design = r["design"] if r["protection"] == "(none)" else \
             f"{r['design']}-without-{r['protection']}"
-        found.append((i, r["scenario"], r["memory_model"], {"arch": r["arch"], "design": design},
+        found.append((i, r["scenario"], r["memory_model"],
+                      {**r.get("params", {}), "arch": r["arch"], "design": design},
                       cell_file(_stem(path), dict(r, design=design))))
     links = linked_pages(path, found, budget)
     write(path, ablation_page(rows, links))

@@ -71,8 +71,11 @@ ALLOWED = [
     Allow("addr", "gupsim/kernel/*", "gupsim/scenarios/*",
           "GUP hands the pages back in pages[]: a Python list here, the caller's "
           "array in the kernel (the walker stores the pointer, the caller loads "
-          "it). The scenario's accesses through the returned page do not name the "
-          "walk's pte read; what orders them is the reference GUP holds.",
+          "it). A kernel.gup.Pages names, for a page the fast walk found, the "
+          "entry read it came through, and the scenarios' DMA accesses use it; "
+          "pages from the slow path, and from an earlier pte than the walk's "
+          "last, name none (Walk.found): their accesses may be reordered more "
+          "than in the kernel, never less.",
           after_gup=True),
     Allow("addr", "gupsim/kernel/*", "gupsim/kernel/gup/entry.py:put_user_pages",
           "put_user_pages()/unpin_user_pages() take the pages from pages[] (see "

@@ -112,6 +112,7 @@ class Kernel:
         self.page_kind: dict[int, str] = {}
         self.mms: list[MmStruct] = []
         self.large_folios: set[int] = set()
+        self.recycled_tables: set[int] = set()
         self._next_pfn = 1           # pfn 0 is never handed out (0 is pte_none)
         d, a = self.design, self.arch
         # The counter is _count before 2016 and _refcount after (commit 0139aa7b7fa1).
@@ -206,6 +207,14 @@ class Kernel:
         for i in range(t.nentries):
             self.set_entry(t, i, 0)
         return t
+
+    def recycle_table(self, t: Table, entries) -> None:
+        """Give the (not yet used) page-table page ``t`` the contents its frame
+        had before: ``entries[i]`` is what entry ``i`` reads as until the
+        allocator's zeroing reaches it (fault.pte_alloc_one)."""
+        for i, v in enumerate(entries):
+            self.set_entry(t, i, v)
+        self.recycled_tables.add(t.pfn)
 
     def set_entry(self, t: Table, i: int, v) -> None:
         if t.halves == 1:

@@ -122,8 +122,10 @@ def finish_fault(k, t, ptes, j, pfn, entry, file_rmap, data=()):
     installed = k.enc.pte_none((yield from read_entry(k, ptes, j, "finish_fault")))
     if installed:
         if not file_rmap:
-            # (1) the new page is initialised, smp_wmb() (__SetPageUptodate),
-            # then (2) set_pte_at(). Pairs with: gup_fast's lockless pte read.
+            # (1) the new page is initialised (its zeroing and struct page),
+            # smp_wmb() (__SetPageUptodate), then (2) set_pte_at().
+            # Pairs with: gup_fast's lockless pte read, then the struct page
+            # and the page's contents through it (address dependencies).
             if k.design.enabled("fault:smp_wmb"):
                 yield Fence("wmb")
         yield from write_entry(k, ptes, j, entry, data=data)
@@ -155,18 +157,38 @@ def walk_to_pmd(k, t, addr, what):
     raise AssertionError("unreachable")
 
 
+def pte_alloc_one(k, t):
+    """pte_alloc_one(): a page-table page for ``current`` (``t``), zeroed
+    (GFP_PGTABLE_USER has __GFP_ZERO), or None.
+
+    The zeroing is a run of plain stores to the frame; nothing orders them
+    before the store that later publishes the table but the smp_wmb() in
+    __pte_alloc() (fault:pte_alloc-smp_wmb).
+    MODEL: a table page from the setup pool is already zero in the initial
+    memory; only a frame the scenario recycled (Kernel.recycle_table: its
+    old contents read as entries) has its zeroing as stores, so every other
+    scenario's fault path is as short as before."""
+    new = t.alloc_table()
+    if new is not None and new.pfn in k.recycled_tables:
+        for j in range(new.nentries):
+            yield from write_entry(k, new, j, 0)     # clear_page()
+    return new
+
+
 def __pte_alloc(k, t, table, i):
     """A pte table for an empty pmd; returns the pmd, or None (-ENOMEM)."""
     enc, lock = k.enc, t.mm.page_table_lock
-    new = t.alloc_table()
+    new = yield from pte_alloc_one(k, t)
     if new is None:
         return None
     yield from spin_lock(lock)
     now = yield from read_entry(k, table, i, "__pte_alloc")
     if enc.pmd_none(now):
-        # (1) the empty table is initialised, smp_wmb(), then (2) the pmd is
-        # populated. Pairs with: gup_fast's lockless pmd read.
-        if k.design.enabled("fault:smp_wmb"):
+        # (1) the empty table is initialised (pte_alloc_one's zeroing),
+        # smp_wmb() (pmd_install), then (2) the pmd is populated.
+        # Pairs with: gup_fast's lockless pmd read, then its pte read through
+        # the new pmd (an address dependency).
+        if k.design.enabled("fault:pte_alloc-smp_wmb"):
             yield Fence("wmb")
         now = enc.mk_table(new.pfn)
         yield from write_entry(k, table, i, now)
@@ -395,7 +417,7 @@ def wp_page_copy(k, t, vma, addr, ptes, j, orig, old, unshare=False):
 __all__ = ["ZERO_PFN", "VM_FAULT_OOM", "VM_FAULT_SIGBUS", "VM_FAULT_WRITE",
            "VM_FAULT_SIGSEGV", "VM_FAULT_ERROR", "VERSIONS_BY_YEAR", "parse_version",
            "mm_version", "mm_since", "mk_pte", "pte_modify", "copy_user_highpage",
-           "prep_new_anon_page", "finish_fault", "walk_to_pmd", "__handle_mm_fault", "handle_mm_fault",
+           "prep_new_anon_page", "finish_fault", "walk_to_pmd", "pte_alloc_one", "__handle_mm_fault", "handle_mm_fault",
            "vm_fault_to_errno", "handle_pte_fault", "do_anonymous_page", "do_fault",
            "do_read_fault", "do_cow_fault", "do_shared_fault", "do_wp_page",
            "wp_can_reuse_anon_page", "wp_page_reuse", "wp_page_copy"]

@@ -102,8 +102,10 @@ def ablation_table(rows: Sequence[Mapping[str, Any]], width: int = WIDTH) -> str
         label = "(nothing: the full design)" if prot == "(none)" else prot
         table.add_row(label, *(_ablation_label(per[m]) if m in per else "" for m in models))
     first = rows[0] if rows else {}
+    given = "".join(f" {k}={v}" for k, v in sorted((first.get("params") or {}).items()))
     head = (f"ablation of {first.get('design')} on {first.get('arch')} against "
-            f"{first.get('scenario')}: each protection taken away in turn" if rows else "")
+            f"{first.get('scenario')}{given}: each protection taken away in turn"
+            if rows else "")
     return "\n".join([head, "", _render(table, width), ""] + ablation_summary(rows))
 
 

@@ -34,6 +34,8 @@ PHRASES = {
 }
 """(function, event kind) -> what that step means, where the op alone does not say."""
 
+DEPENDENCY = {"addr": "an address", "data": "a data", "ctrl": "a control"}
+"""How a cycle's program-order pair names the graph's dependency edge between them."""
 _ENTRY = re.compile(r"^mm(\d+)\.(pgd|pud|pmd|pte)(\d+)\[(\d+)\](\.lo|\.hi)?$")
 _PAGE = re.compile(r"^page\[(\d+)\]\.(\w+)$")
 _CPU = re.compile(r"^cpu(\d+)\.ipi_(sent|done)$")
@@ -217,6 +219,11 @@ def cycle_lines(trace: Sequence[Mapping[str, Any]], graph: Mapping[str, Any] | N
         if "write_event" in ev:
             at[ev["write_event"]] = ev
     events = graph.get("events", [])
+    rank = {rel: i for i, rel in enumerate(DEPENDENCY)}    # addr before data before ctrl
+    deps: dict = {}
+    for a, b, rel in graph.get("edges", []):
+        if rel in rank and rank[rel] < rank.get(deps.get((a, b)), len(rank)):
+            deps[(a, b)] = rel
     story = _Story()
     said = {id(ev): story.phrase(ev) for ev in trace}
 
@@ -248,6 +255,9 @@ def cycle_lines(trace: Sequence[Mapping[str, Any]], graph: Mapping[str, Any] | N
             between = [e["label"] for e in events
                        if e.get("tid") == ev_a.get("tid") and lo < e.get("index", -1) < hi
                        and e.get("kind") == "F" and e.get("label")]
+            dep = deps.get((a, b))
+            if dep:
+                between.append(f"{DEPENDENCY[dep]} dependency")
             fences = (f"between them: {', '.join(dict.fromkeys(between))}" if between
                       else "no barrier between them")
             cpu = at[a].get("cpu") if a in at else ev_a.get("tid")

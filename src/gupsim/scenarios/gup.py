@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from ..kernel import Kernel
 from ..kernel.futex import get_futex_key
-from ..kernel.gup import (__get_user_pages_fast, get_user_pages_fast,
+from ..kernel.gup import (Pages, __get_user_pages_fast, get_user_pages_fast,
                           pin_user_pages_fast, put_user_pages, unpin_user_pages)
 from ..kernel.invariants import gup_results_consistent, refcount_balanced
 from ..kernel.mmops import munmap, shrink_page
@@ -66,17 +66,17 @@ def gup_thread(k, t, start, nr, write=True, fast_only=True, pin=False, mark=None
     releasing them, and with ``generations`` first notes each page's
     allocation generation (the owner it holds). Returns (nr, pages), or
     (nr, pages, generations)."""
-    pages: list[int] = []
+    pages = Pages()
     if pin:
         n = yield from pin_user_pages_fast(k, t, start, nr, write, pages)
     else:
         call = __get_user_pages_fast if fast_only else get_user_pages_fast
         n = yield from call(k, t, start, nr, write, pages)
     gens = []
-    for pfn in pages if mark is not None else ():
+    for j, pfn in enumerate(pages if mark is not None else ()):
         if generations:
-            gens.append((yield Load(k.alloc_gen(pfn))))
-        yield Store(k.data(pfn), mark)
+            gens.append((yield Load(k.alloc_gen(pfn), addr=pages.regs_of(j))))
+        yield Store(k.data(pfn), mark, addr=pages.regs_of(j))    # kmap(pages[j])
     if pin:
         yield from unpin_user_pages(k, pages)
     else:

@@ -34,6 +34,8 @@ gup-vs-migration       arm64     arm-rfc-2013,                  violation
                                  readers-counter-2013
 gup-vs-migration       arm64     generic-rcu-2014 without       violation
                                  walker:recheck-pte
+gup-vs-fault           arm64     modern, generic-rcu-2014,      safe
+                                 arm-rfc-2013
 =====================  ========  =============================  =========
 
 * gup-vs-reclaim-reuse: the seed walker's plain get_page() lands on the frame
@@ -46,6 +48,11 @@ gup-vs-migration       arm64     generic-rcu-2014 without       violation
   the frame; arm64's broadcast tlbi invalidates it and the dsb waits for the
   instruction in flight. Without the IPI, x86 keeps a stale entry and the
   next load reads the freed frame.
+* gup-vs-fault: the fault zeroes what it allocated (a recycled pte table, a
+  frame that held someone else's data) and publishes it with smp_wmb() and
+  then the pmd or pte store; GUP-fast reads through those entries with
+  address dependencies. Under sc and tso every design is safe with or
+  without the two barriers (tests/kernel/test_gup_vs_fault.py).
 * gup-vs-migration: migration compares the count with the expected one after
   turning the pte into a migration entry; a walker without the pte re-check
   keeps a pin on the old page while the process is moved to the new one (the
@@ -62,18 +69,33 @@ barrier no kernel has) the cells are safe, and then the kernel's smp_wmb() in
 folio_mark_uptodate() before the new page is mapped (``migrate:smp_wmb``) is
 necessary: without it the copy's store may land after the GUP write through
 the new pte. A finding of this model, under study (kernel/migrate.py).
+
+gup-vs-fault under the weak models: safe with the kernel's barriers. Without
+``fault:pte_alloc-smp_wmb`` (__pte_alloc's smp_wmb) GUP-fast may read the new
+pmd and then the table's old contents, a stale pte: it pins another process's
+page (gup-returned-mapped-pages). Without ``fault:smp_wmb``
+(__SetPageUptodate) the page's zeroing may land after GUP-fast saw the pte:
+the DMA write is lost (gup-write-reaches-mapping), or with ``dma=read`` the
+GUP user reads the frame's old contents (stale-page-contents). Both under
+armv8, power and lkmm; under armv7 both are redundant, because the
+page-table lock is taken between the zeroing and the publication and
+ARMv7's spin_lock() ends in dmb; arm64's is an acquire only.
 """
 
 from __future__ import annotations
 
+from ..errors import UsageError
 from ..kernel import Kernel
 from ..kernel.cpu import tlb_declare
 from ..kernel.invariants import (GUP_WRITE, gup_results_consistent, gup_write_reaches_mapping,
                                  refcount_balanced)
 from ..kernel.mm import Task
+from ..kernel.gup import Pages, __get_user_pages_fast, put_user_pages
 from ..kernel.migrate import migrate_pages
 from ..kernel.mmops import do_fault, munmap, shrink_page
+from ..kernel.page import PAGE_POISON
 from ..kernel.user import user_load
+from ..ops import Assert, Load
 from ..spec import ThreadSpec, scenario
 from .gup import gup_thread
 
@@ -146,6 +168,62 @@ def gup_vs_migration(arch="arm64", design="modern", ptrs=2):
     return _gup_program(k, mm, ThreadSpec("migrate", thread, cpu=1))
 
 
+def gup_read_thread(k, t, addr):
+    """A driver reading user memory by DMA (an O_DIRECT write(2) of the
+    buffer): pin the page at ``addr``, read it through the pin, release.
+    What it read must be what the process could have put there, never the
+    frame's contents from before it was handed out (``stale-page-contents``:
+    without page poisoning, the previous owner's data -- an information
+    leak). Returns (nr, pages)."""
+    pages = Pages()
+    n = yield from __get_user_pages_fast(k, t, addr, 1, False, pages)
+    for j, pfn in enumerate(pages):
+        v = yield Load(k.data(pfn), addr=pages.regs_of(j))     # kmap(pages[j])
+        yield Assert(v != PAGE_POISON, "the GUP user read the page's contents from "
+                     "before it was handed out (the zeroing was not visible before "
+                     "the pte that maps it: an information leak)", page=pfn, data=v,
+                     name="stale-page-contents")
+    yield from put_user_pages(k, pages)
+    return n, tuple(pages)
+
+
+@scenario("gup-vs-fault", tags=("gup", "fault", "memory"),
+          table="the fault allocates the pte table too (a recycled frame with stale "
+                "entries); else the table exists and only the page is new",
+          dma="what the GUP user does through the page: write (DMA into it) or read",
+          **_DOCS)
+def gup_vs_fault(arch="arm64", design="modern", ptrs=2, table=True, dma="write"):
+    """GUP-fast on cpu0 while cpu1 takes the first fault on the address (an
+    anonymous write fault: pte table and page allocated, zeroed, published).
+    Bugs show as GUP-fast following a pte the zeroing should have hidden (it
+    pins another process's page) or reaching the new page's old contents."""
+    if dma not in ("write", "read"):
+        raise UsageError(f"dma={dma!r}: the GUP user's access through the page is "
+                         "'write' or 'read'")
+    k, (mm, mm1) = _boot(arch, design, ptrs, mms=2)
+    other = k.map_page(mm1, 0)                 # another process's page
+    fault = k.task(1, mm, pages=1, tables=1 if table else 0)
+    new = fault.pages[0]
+    k.memory[k.data(new)] = PAGE_POISON        # freed earlier (free_page poisons it)
+    if table:
+        # MODEL: the table's frame was used before; its bytes read as present
+        # ptes pointing at another process's page until pte_alloc_one() zeroes it.
+        stale = k.enc.mk_pte(other, write=True)
+        k.recycle_table(fault.tables[0], [stale] * fault.tables[0].nentries)
+    else:
+        k.pte_slot(mm, 0)                      # the pte table exists, the pte is none
+    cpu0 = k.task(0, mm)
+    if dma == "write":
+        gup = ThreadSpec("gup0", gup_thread(k, cpu0, 0, 1, mark=GUP_WRITE), cpu=0)
+    else:
+        gup = ThreadSpec("gup0", gup_read_thread(k, cpu0, 0), cpu=0)
+    threads = [gup, ThreadSpec("fault", do_fault(k, fault, 0), cpu=1)]
+    invariants = [refcount_balanced(k), gup_results_consistent(k, "gup0", {0: new})]
+    if dma == "write":
+        invariants.append(gup_write_reaches_mapping(k, mm, "gup0", 0))
+    return k.program(threads, invariants)
+
+
 def user_thread(k, t, addr, loads):
     """``loads`` user loads from ``addr``: the values read (or -EFAULT)."""
     out = []
@@ -171,5 +249,6 @@ def user_vs_munmap(arch="x86-64", design="x86-2008", ptrs=2, filled=True):
     return k.program(threads, [refcount_balanced(k)])
 
 
-__all__ = ["gup_dma_thread", "reclaim_then_fault",
-           "user_thread", "gup_vs_reclaim_reuse", "gup_vs_migration", "user_vs_munmap"]
+__all__ = ["gup_dma_thread", "reclaim_then_fault", "gup_read_thread",
+           "user_thread", "gup_vs_reclaim_reuse", "gup_vs_migration", "gup_vs_fault",
+           "user_vs_munmap"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import zlib
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -108,12 +109,32 @@ def graph_trace(g: ExecutionGraph) -> list[dict]:
             d["old"] = _show(old)
             d["write_event"] = pair[e]
         if ev.kind == "R":
-            w = g.events[g.rf[e]]
-            d["read_from"] = "init" if w.is_init else [w.tid, w.index]
+            d["read_from"] = g.rf[e]           # an event id until the pass below
         if ev.origin is not None:
             d.update(ev.origin.fields(value))
         out.append(d)
+    _name_sources(g, out, pair)
     return out
+
+
+def _name_sources(g: ExecutionGraph, steps: list[dict], pair: Mapping[int, int]) -> None:
+    """Each read's ``read_from`` as the sc/tso traces give it: ``"init"`` or
+    [thread, that thread's step count before the writing step] (an RMW's
+    write is its read's step). The writing step can come later in the trace
+    only under load buffering."""
+    at, counts = {}, {}
+    for d in steps:
+        if d.get("kind") == "note":
+            continue
+        idx = counts.get(d["tid"], 0)
+        counts[d["tid"]] = idx + 1
+        at[d["event"]] = [d["tid"], idx]
+        if d["event"] in pair:
+            at[pair[d["event"]]] = [d["tid"], idx]
+    for d in steps:
+        if "read_from" in d:
+            w = d["read_from"]
+            d["read_from"] = "init" if g.events[w].is_init else at.get(w, [-1, w])
 
 
 def graph_json(g: ExecutionGraph, model=None) -> dict:

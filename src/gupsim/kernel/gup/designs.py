@@ -67,8 +67,11 @@ PROTECTIONS: dict[str, str] = {
                           "clear_compound_head() and its page_ref_unfreeze()",
     "collapse:smp_wmb": "collapse_huge_page(): smp_wmb() between the copied huge page "
                         "and set_pmd_at()",
-    "fault:smp_wmb": "smp_wmb() before set_pte_at()/pmd_populate() publishes a new page "
-                     "(__SetPageUptodate) or page table (__pte_alloc)",
+    "fault:smp_wmb": "__SetPageUptodate(): smp_wmb() between zeroing a new anonymous "
+                     "page (and its struct page) and the set_pte_at() that maps it",
+    "fault:pte_alloc-smp_wmb": "__pte_alloc() (pmd_install() from v5.16): smp_wmb() "
+                               "between zeroing a new pte table and the pmd_populate() "
+                               "that publishes it",
     "fork:write_protect_seq-smp_mb": "not in any kernel: smp_mb() after fork's "
                                      "raw_write_seqcount_begin(), before it reads the "
                                      "refcounts (what arm64 and powerpc need under the "
@@ -150,7 +153,7 @@ class Design:
 # their protections makes them ablatable.
 _FLUSH = ("tlb:flush-ipi", "collapse:isolate_lru_page", "collapse:smp_wmb", "split:smp_wmb",
           "split:smp_mb__after_atomic", "split:smp_wmb-tail", "fault:smp_wmb",
-          "migrate:smp_wmb")
+          "fault:pte_alloc-smp_wmb", "migrate:smp_wmb")
 
 DESIGNS: dict[str, Design] = {d.name: d for d in (
     Design("x86-2008", "x86", 2008,

@@ -24,6 +24,45 @@ from .fast import Walk, gup_fast, gup_put_folio
 from .slow import get_user_pages
 
 
+class Pages(list):
+    """pages[]: the caller's array a GUP call fills, as a list of pfns, plus
+    per page the registers of the entry the walker found it through
+    (``regs``). The walker stores the pointer and the caller loads it, so
+    the caller's accesses through ``pages[j]`` carry an address dependency on
+    that entry's read: ``addr=pages.regs_of(j)``, until the thread's next
+    read into those registers (its next GUP call). MODEL: a register names
+    its latest read only, so of the pages found through successive ptes only
+    the last names its pte (Walk.found): the others' accesses name none and
+    may be reordered more than in the kernel, never less. Pages from the
+    slow path name none either (get_user_pages() finds them under the pte
+    lock). A plain list works too; accesses through it name no read of the
+    walk."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.regs: list[tuple[str, ...]] = [() for _ in self]
+
+    def append(self, pfn) -> None:
+        super().append(pfn)
+        self.regs.append(())
+
+    def add(self, pfns, regs) -> None:
+        super().extend(pfns)
+        self.regs.extend(regs)
+
+    def regs_of(self, j: int) -> tuple[str, ...]:
+        return self.regs[j] if j < len(self.regs) else ()
+
+
+def _give(pages, w) -> None:
+    """The walk's pages into the caller's array, with their registers when it
+    is a ``Pages``."""
+    if isinstance(pages, Pages):
+        pages.add(w.pages, w.page_regs)
+    else:
+        pages.extend(w.pages)
+
+
 def _slow(k, t, start, nr_pages, write, pages, flags):
     yield from down_read(t.mm.mmap_sem)
     ret = yield from get_user_pages(k, t, start, nr_pages, write, pages, flags)
@@ -40,7 +79,7 @@ def _gup_fast_fallback(k, t, start, nr_pages, write, pages, flags):
         return (yield from _slow(k, t, start, nr_pages, write, pages, flags))
     w = Walk(write, flags)
     nr = yield from gup_fast(k, t.mm, w, start, end)
-    pages.extend(w.pages)
+    _give(pages, w)
     if nr == nr_pages:
         return nr
     # slow: try to get the remaining pages with get_user_pages
@@ -74,7 +113,7 @@ def __get_user_pages_fast(k, t, start, nr_pages, write, pages):
     start &= ~(PAGE_SIZE - 1)
     w = Walk(write, FOLL_GET)
     nr = yield from gup_fast(k, t.mm, w, start, start + nr_pages * PAGE_SIZE)
-    pages.extend(w.pages)
+    _give(pages, w)
     return nr
 
 
@@ -96,5 +135,5 @@ def unpin_user_pages(k, pages):
         yield from gup_put_folio(k, folio, 1, FOLL_PIN, addr=HEAD)
 
 
-__all__ = ["get_user_pages_fast", "__get_user_pages_fast", "pin_user_pages_fast",
+__all__ = ["Pages", "get_user_pages_fast", "__get_user_pages_fast", "pin_user_pages_fast",
            "put_user_pages", "unpin_user_pages"]

@@ -49,10 +49,22 @@ class Walk:
     regs: dict = field(default_factory=dict)
     """(weak models) Per level, the registers its entry was read into: what
     the reads through that entry depend on (``entry_regs``)."""
+    page_regs: list[tuple[str, ...]] = field(default_factory=list)
+    """(weak models) Per page in ``pages``, the registers of the entry it was
+    found through (entry.Pages), or () once a later read has taken them."""
 
     @property
     def nr(self) -> int:
         return len(self.pages)
+
+    def found(self, pfns, regs: tuple[str, ...]) -> None:
+        """``pfns`` were found through the entry read into ``regs``. A register
+        names its latest read only, so a page found through an earlier read
+        into the same register keeps no dependency (``()``: its accesses may
+        then be reordered more than the kernel's, never less)."""
+        self.page_regs = [() if set(r) & set(regs) else r for r in self.page_regs]
+        self.pages.extend(pfns)
+        self.page_regs.extend([regs] * len(pfns))
 
 
 # --- reference helpers per shape -------------------------------------------------
@@ -223,7 +235,7 @@ def gup_pte_range(k, w: Walk, pmd, pmd_ref, addr, end):
                     yield from read_entry(k, table, i, addr=pmd_regs)):
                 yield from put_page(k, pfn, addr=pte_regs)
                 return False
-        w.pages.append(pfn)
+        w.found([pfn], pte_regs)
         addr += PAGE_SIZE
         if addr == end:
             return True
@@ -264,7 +276,7 @@ def gup_huge_pmd(k, w: Walk, pmd, pmd_ref, addr, end):
         if d.enabled("walker:recheck-pmd") and pmd != (yield from _reread(k, pmd_ref)):
             yield from gup_put_folio(k, folio, refs, w.flags, addr=HEAD)
             return False
-        w.pages.extend(pages)
+        w.found(pages, w.regs["pmd"])
         return True
     # Pre-2016 shapes: (1) check every page is still a tail of ``head`` ...
     tails = []
@@ -283,7 +295,7 @@ def gup_huge_pmd(k, w: Walk, pmd, pmd_ref, addr, end):
         for pfn in tails:
             yield from get_huge_page_tail(k, pfn)
         yield from get_head_page_multiple(k, head, refs)
-        w.pages.extend(pages)
+        w.found(pages, w.regs["pmd"])
         return True
     # generic (powerpc 2008 hugepte, mm/gup.c 2014): speculative head refs,
     # (2) re-read the pmd, then (3) pin the tails.
@@ -297,7 +309,7 @@ def gup_huge_pmd(k, w: Walk, pmd, pmd_ref, addr, end):
         return False
     for pfn in tails:
         yield from get_huge_page_tail(k, pfn)
-    w.pages.extend(pages)
+    w.found(pages, w.regs["pmd"])
     return True
 
 
@@ -389,6 +401,7 @@ def _unpin_all(k, w: Walk):
         folio = yield from compound_head(k, pfn)
         yield from gup_put_folio(k, folio, 1, w.flags, addr=HEAD)
     w.pages.clear()
+    w.page_regs.clear()
 
 
 def gup_fast(k, mm, w: Walk, start, end):
