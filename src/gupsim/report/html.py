@@ -7,7 +7,8 @@ or written and the write it read from), IRQs-off spans shaded on the lane,
 IPIs drawn from the sender to the handler on the target and back to the
 wait for the ack, TLB flushes and RCU grace periods marked; beside it the
 state panel for the selected step (the snapshots the kernel model put in
-the trace, see kernel/snapshot.py) and, when the result carries one, the
+the trace, see kernel/snapshot.py; under a weak memory model, of the memory
+as the step's CPU has observed it) and, when the result carries one, the
 weak model's execution graph. The violating step is selected on open.
 
 Pages are one file each (CSS, JS and SVG inline, nothing fetched), rendered
@@ -256,7 +257,7 @@ def trace_page(data: Mapping[str, Any], title: str | None = None) -> str:
     why = cycle_lines(trace, data.get("graph"), memory_model) if found else []
     payload = {"states": snaps, "stateOf": state_of, "cells": [r["cell"] for r in rows],
                "arrows": ipi_arrows(trace), "violating": len(rows) - 1 if found else None,
-               "final": data.get("final_memory") if not snaps else None,
+               "final": data.get("final_memory") if not snaps or data.get("graph") else None,
                "weak": bool(data.get("graph"))}
     return _env().get_template("trace.html.j2").render(
         title=head, data=data, rows=rows, lanes=ls,
