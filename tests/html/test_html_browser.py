@@ -146,6 +146,8 @@ def test_weak_counterexample_page_shows_the_state_each_step_observed(browser, tm
     heads = [h.lower() for h in page.locator("#state-body h3").all_inner_texts()]
     assert heads[:2] == ["page tables", "struct page"]
     assert "memory at the end of the execution" in heads
+    big = [v for v in weak_result["final_memory"].values() if isinstance(v, int) and v > 2 ** 53]
+    assert big and all(str(v) in text for v in big)          # not rounded to a double
     assert page.locator("#state-body .tree .entry").count() >= 4
     assert page.inner_text("#state-title").startswith("state observed at step ")
     page.screenshot(path=str(shots / "weak.png"))
