@@ -17,6 +17,11 @@ interleaving, under sc: the page shows the kernel state at each step)."""
 IPI = ("gup-vs-munmap", "--arch", "x86-64", "--design", "x86-2008-without-walker:irqs-off")
 """An x86 race where the flush IPI is sent, taken by the walker's CPU and acknowledged."""
 
+WEAK = ("gup-vs-thp-split", "--arch", "arm64", "--memory-model", "armv8", "--design",
+        "readers-counter-2013-without-reader:smp_mb__after_atomic")
+"""The 2013 readers counter without the walker's barrier after its increment, under
+armv8: a weak counterexample (a graph), each step with the kernel state it observed."""
+
 
 def cli(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
@@ -36,6 +41,11 @@ def seed_result() -> dict:
 @pytest.fixture(scope="session")
 def ipi_result() -> dict:
     return result_json("explain", *IPI)
+
+
+@pytest.fixture(scope="session")
+def weak_result() -> dict:
+    return result_json("check", *WEAK)
 
 
 def hostile(data: dict) -> dict:

@@ -1,8 +1,9 @@
 """The pages in a real browser: Debian's chromium driven by Playwright.
 
-For the seed race's page and the matrix page: no console error, no network
-request, the violating step selected and in view, the arrow key moving one
-step and the state panel changing, a matrix cell's link opening its trace.
+For the seed race's page, a weak-model counterexample's page and the matrix
+page: no console error, no network request, the violating step selected and
+in view, the arrow key moving one step and the state panel changing, a
+matrix cell's link opening its trace.
 A 2,000-step trace's time to interactive and stepping time are printed
 (never asserted). Screenshots go to a temp folder (printed)."""
 
@@ -14,7 +15,7 @@ import shutil
 import time
 
 import pytest
-from conftest import SEED, cli, long_result
+from conftest import SEED, WEAK, cli, long_result
 
 from gupsim.report.html import trace_page
 
@@ -127,6 +128,41 @@ def test_seed_race_page(browser, seed_page, shots, seed_result):
     page.keyboard.press("ArrowRight")                  # stays on the last step
     assert selected(page) == n - 1
     assert w.problems(seed_page) == []
+
+
+def test_weak_counterexample_page_shows_the_state_each_step_observed(browser, tmp_path, shots,
+                                                                    weak_result):
+    """Under armv8 the panel draws the kernel state (page tables, struct
+    pages) each step's CPU has observed, says so, and changes with →."""
+    path = tmp_path / "weak.html"
+    out = cli("check", *WEAK, "--html", str(path))
+    assert out.exit_code == 1, out.output
+    w = Watched(browser).open(path)
+    page = w.page
+    assert w.problems(path) == []
+    text = page.inner_text("#state-body")
+    assert "is a graph" not in text and "no state snapshots" not in text
+    assert "as this step's CPU has observed it" in text
+    heads = [h.lower() for h in page.locator("#state-body h3").all_inner_texts()]
+    assert heads[:2] == ["page tables", "struct page"]
+    assert "memory at the end of the execution" in heads
+    big = [v for v in weak_result["final_memory"].values() if isinstance(v, int) and v > 2 ** 53]
+    assert big and all(str(v) in text for v in big)          # not rounded to a double
+    assert page.locator("#state-body .tree .entry").count() >= 4
+    assert page.inner_text("#state-title").startswith("state observed at step ")
+    page.screenshot(path=str(shots / "weak.png"))
+    # the first step of the second CPU: its own view, not the first CPU's
+    threads = [ev["thread"] for ev in weak_result["trace"]]      # (the same run: determinism)
+    assert page.locator("tr.row").count() == len(threads)
+    i = next(k for k in range(1, len(threads)) if threads[k] != threads[0]) - 1
+    page.click(f"#r{i} .card")
+    before = page.inner_text("#state-body")
+    page.keyboard.press("ArrowRight")
+    assert selected(page) == i + 1
+    assert page.inner_text("#state-body") != before
+    assert page.locator("#state-body .changed").count() >= 1
+    page.screenshot(path=str(shots / "weak-stepped.png"))
+    assert w.problems(path) == []
 
 
 def test_matrix_page_links_to_its_trace(browser, matrix_pages, shots):

@@ -112,3 +112,31 @@ def test_matrix_page_links_and_colours():
     assert "d&lt;1&gt;" in page and "d<1>" not in page
     assert "1 design × arch rows where every hazard is n/a are not shown" in page
     assert not NETWORK.search(page)
+
+
+def test_a_weak_counterexample_page_has_the_state_each_step_observed(weak_result):
+    """Under armv8 each step's state is the kernel as its CPU has observed
+    it: the walker's (gup0) _mapcount update on the tail page is in its own
+    state at once, not in the splitter's until the splitter reads it."""
+    data = payload(trace_page(weak_result))
+    trace = weak_result["trace"]
+    assert weak_result["graph"] and data["weak"]
+    assert len(data["states"]) > 1 and all(i >= 0 for i in data["stateOf"])
+    final = weak_result["final_memory"]                        # still shown below, exactly:
+    assert data["final"] == {c: json.dumps(v, separators=(",", ":")) for c, v in final.items()}
+    assert any(isinstance(v, int) and v > 2 ** 53 for v in final.values())    # (a pmd entry)
+
+    def page_of(step, pfn):
+        state = data["states"][data["stateOf"][step]]
+        assert state["roots"] == {"mm0": "pgd1"} and state["tables"]
+        return next(p for p in state["pages"] if p["pfn"] == pfn)
+    inc = next(ev for ev in trace if ev["thread"] == "gup0" and ev["kind"] == "U"
+               and ev["cell"].endswith("._mapcount"))
+    pfn = int(inc["cell"].split("[")[1].split("]")[0])
+    assert page_of(inc["step"], pfn)["mapcount"] == inc["value"] != inc["old"]
+    split = [ev for ev in trace if ev["thread"] == "split"]
+    write = weak_result["graph"]["events"][inc["write_event"]]
+    seen = next(ev for ev in split if ev.get("read_from") == [write["tid"], write["index"]])
+    before = [ev for ev in split if ev["step"] < seen["step"]]
+    assert before and all(page_of(ev["step"], pfn)["mapcount"] == inc["old"] for ev in before)
+    assert page_of(seen["step"], pfn)["mapcount"] == inc["value"]

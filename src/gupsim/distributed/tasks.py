@@ -104,7 +104,7 @@ class Worker:
         if known is None or tuple(key) < tuple(known):
             from ..check.memory import axiomatic_model
             from ..check.strategies.weakresult import counterexample
-            shown = counterexample(eg, axiomatic_model(self.config.memory_model))
+            shown = counterexample(eg, axiomatic_model(self.config.memory_model), self.factory)
         return key, shown, violation
 
     def _portable(self, item):

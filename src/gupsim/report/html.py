@@ -7,7 +7,8 @@ or written and the write it read from), IRQs-off spans shaded on the lane,
 IPIs drawn from the sender to the handler on the target and back to the
 wait for the ack, TLB flushes and RCU grace periods marked; beside it the
 state panel for the selected step (the snapshots the kernel model put in
-the trace, see kernel/snapshot.py) and, when the result carries one, the
+the trace, see kernel/snapshot.py; under a weak memory model, of the memory
+as the step's CPU has observed it) and, when the result carries one, the
 weak model's execution graph. The violating step is selected on open.
 
 Pages are one file each (CSS, JS and SVG inline, nothing fetched), rendered
@@ -256,13 +257,24 @@ def trace_page(data: Mapping[str, Any], title: str | None = None) -> str:
     why = cycle_lines(trace, data.get("graph"), memory_model) if found else []
     payload = {"states": snaps, "stateOf": state_of, "cells": [r["cell"] for r in rows],
                "arrows": ipi_arrows(trace), "violating": len(rows) - 1 if found else None,
-               "final": data.get("final_memory") if not snaps else None,
+               "final": _final_texts(data.get("final_memory")) if not snaps or data.get("graph")
+               else None,
                "weak": bool(data.get("graph"))}
     return _env().get_template("trace.html.j2").render(
         title=head, data=data, rows=rows, lanes=ls,
         shade=shading(rows, [lane["cpu"] for lane in ls]), violation=violation,
         found=found, threads=threads_line(trace), replay=_replay(data), graph=graph,
         memory_model=memory_model, why=why, payload=script_json(payload))
+
+
+def _final_texts(memory: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """The memory at the end as the panel prints it, each value as JSON text
+    written here: the browser's JSON.parse would round an integer past 2**53
+    (a page-table entry with high bits set) to its nearest double."""
+    if memory is None:
+        return None
+    return {cell: json.dumps(v, sort_keys=True, separators=(",", ":"))
+            for cell, v in memory.items()}
 
 
 def cell_file(stem: str, cell: Mapping[str, Any]) -> str:

@@ -1059,7 +1059,7 @@ def explore(factory, config, progress=None, observe=None):
     if config.memory_model in WEAK:
         from .weakresult import weak_result
         return weak_result(config, stats, found and found[1:],
-                           axiomatic_model(config.memory_model))
+                           axiomatic_model(config.memory_model), factory=factory)
     return build_result(factory, config, stats, found and found[1:], None)
 
 

@@ -503,7 +503,7 @@ def explore(factory, config, progress=None, observe=None):
             f"replay found no consistent execution of this program under "
             f"{config.memory_model} with the reads-from and coherence the schedule names. "
             f"Is it the same scenario, parameters and memory model?")
-    return weak_result(config, stats, found, model, shown)
+    return weak_result(config, stats, found, model, shown, factory)
 
 
 def signature(g: ExecutionGraph) -> tuple:

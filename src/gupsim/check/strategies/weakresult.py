@@ -7,6 +7,11 @@ thread), each read naming the write it read, the graph itself (``graph`` in
 the JSON: events, rf, co and the model's named relations between them), and a
 ``g1:`` schedule that names every reads-from and coherence choice, so that
 ``gupsim replay`` rebuilds exactly this execution.
+
+A program with a ``snapshot`` hook gets a state per step as under an
+interleaving, but the state at an event is the memory as that event has
+observed it (``observed_memories``): what its thread could have seen
+there, not a global moment of the execution.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import base64
 import json
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -80,13 +85,72 @@ def event_order(g: ExecutionGraph) -> tuple[list[int], bool]:
     return [e for e in out if not g.events[e].is_init], True
 
 
-def graph_trace(g: ExecutionGraph) -> list[dict]:
+def observed_memories(g: ExecutionGraph, init: Mapping[str, Any]) -> dict[int, dict]:
+    """Per event of a thread, the memory as that event has observed it: for
+    each cell, the coherence-latest write among those the event's thread has
+    observed up to it (the event included): its own writes and the writes
+    its reads read from. A cell it has not observed has its initial value
+    (``init`` gives the cells the graph does not touch). That is what the
+    thread could have seen at that point: another thread's write it has not
+    read is not shown, and by coherence it can never again see an older one
+    of a cell shown.
+
+    Not the writes of the event's whole causal past, ``(po | rf)*``: a write
+    the other thread made before the one read is in that past, but a weak
+    model need not have shown it to this thread (message passing: the reader
+    that read the flag would be shown the data write it then reads the
+    initial value over). Each event's observation is its thread's prefix
+    alone, so a ``po | rf`` cycle (load buffering) changes nothing here."""
+    position = {w: i for ws in g.co.values() for i, w in enumerate(ws)}
+    base = dict(init)
+    base.update((cell, g.events[ws[0]].value) for cell, ws in g.co.items())
+    out: dict[int, dict] = {}
+    for row in g.threads:
+        latest: dict[str, int] = {}
+        mem = dict(base)
+        for e in row:
+            ev = g.events[e]
+            w = e if ev.kind == "W" else g.rf.get(e) if ev.kind == "R" else None
+            if w is not None and w in position:
+                cell = g.events[w].cell
+                if cell not in latest or position[w] > position[latest[cell]]:
+                    latest[cell] = w
+                    mem[cell] = g.events[w].value
+            out[e] = dict(mem)
+    return out
+
+
+Snapshot = Callable[[Mapping[str, Any]], Any]
+
+
+def snapshot_hook(factory) -> tuple[dict, Snapshot] | None:
+    """The program's ``snapshot`` hook bound to its context, with the
+    program's initial memory, from a fresh world of ``factory``; None
+    without a factory or a hook. (A graph's events come from worlds that
+    are gone: the hook decodes the memory it is handed, as it does under
+    an interleaving.)"""
+    if factory is None:
+        return None
+    from ..runtime import Execution
+    probe = Execution(factory, None, start=False)
+    snap, context = probe.program.snapshot, probe.program.context
+    if snap is None:
+        return None
+    return dict(probe.init), lambda mem: snap(context, mem)
+
+
+def graph_trace(g: ExecutionGraph, hook: tuple[dict, Snapshot] | None = None) -> list[dict]:
     """The graph's events in an order extending po and rf, as trace steps.
 
     An atomic read-modify-write's read and write make one step (kind "U",
     ``old`` the value read); a look for pending IPIs that found none new is
-    left out (it is still an event of the graph)."""
+    left out (it is still an event of the graph). With ``hook``
+    (``snapshot_hook``) a step carries ``state``, the snapshot of the memory
+    its event (an RMW's: its write) has observed (``observed_memories``),
+    when it differs from the one the step before carries or inherits."""
     order, _ = event_order(g)
+    seen = observed_memories(g, hook[0]) if hook is not None else None
+    shown = None
     pair = dict(g.rmw)
     writes = set(pair.values())
     polled: dict[int, Any] = {}
@@ -112,6 +176,10 @@ def graph_trace(g: ExecutionGraph) -> list[dict]:
             d["read_from"] = g.rf[e]           # an event id until the pass below
         if ev.origin is not None:
             d.update(ev.origin.fields(value))
+        if seen is not None:
+            state = hook[1](seen[d.get("write_event", e)])
+            if state != shown:
+                d["state"] = shown = state
         out.append(d)
     _name_sources(g, out, pair)
     return out
@@ -189,11 +257,12 @@ def _cycle(g: ExecutionGraph, model) -> list:
     return out
 
 
-def weak_result(config, stats, found, model, shown=None) -> Result:
+def weak_result(config, stats, found, model, shown=None, factory=None) -> Result:
     """Verdict and counterexample of a graph exploration (see module doc);
     ``found`` is ``(graph, violation)``, the graph an ``ExecutionGraph`` or
     its ``counterexample``; ``shown`` is the execution a replay ran, reported
-    with or without a violation."""
+    with or without a violation; ``factory`` the program's, for the states
+    of its ``snapshot`` hook (``graph_trace``)."""
     from .enum import signature
     bounds = {"memory_model": config.memory_model, "strategy": config.strategy,
               "executions": stats.executions, "complete": stats.exhausted}
@@ -203,11 +272,12 @@ def weak_result(config, stats, found, model, shown=None) -> Result:
         res = Result(verdict, cfg, stats, None, bounds=bounds)
         if shown is not None:
             res.schedule = encode_graph_schedule(signature(shown))
-            res.trace, res.final_memory = graph_trace(shown), shown.final_values()
+            res.trace = graph_trace(shown, snapshot_hook(factory))
+            res.final_memory = shown.final_values()
             res.graph = graph_json(shown, model)
         return res
     g, violation = found
-    shown = g if isinstance(g, dict) else counterexample(g, model)
+    shown = g if isinstance(g, dict) else counterexample(g, model, factory)
     verdict = violation.kind if violation.kind in ("deadlock", "livelock") else "violation"
     results = None
     res = Result(verdict, cfg, stats, violation, shown["schedule"], shown["trace"],
@@ -216,14 +286,16 @@ def weak_result(config, stats, found, model, shown=None) -> Result:
     return res
 
 
-def counterexample(g: ExecutionGraph, model) -> dict:
+def counterexample(g: ExecutionGraph, model, factory=None) -> dict:
     """What a result reports of the execution graph ``g``: its ``g1:``
-    schedule, trace, final memory and graph, as plain data. A split run
+    schedule, trace (with states if ``factory``'s program has a ``snapshot``
+    hook), final memory and graph, as plain data. A split run
     (``gupsim.distributed``) sends this back from the worker that found the
     execution, not the graph: the graph's events hold the program's ops,
     which need not pickle (an ``Await``'s predicate is often a lambda)."""
     from .enum import signature
-    return {"schedule": encode_graph_schedule(signature(g)), "trace": graph_trace(g),
+    return {"schedule": encode_graph_schedule(signature(g)),
+            "trace": graph_trace(g, snapshot_hook(factory)),
             "final_memory": g.final_values(), "graph": graph_json(g, model)}
 
 
@@ -270,5 +342,6 @@ def replay_graph(factory, config) -> Result:
     from ..memory import axiomatic_model
     model = axiomatic_model(config.memory_model)
     if outcome.violation is not None:
-        return weak_result(config, stats, (outcome.graph, outcome.violation), model)
-    return weak_result(config, stats, None, model, outcome.graph)
+        return weak_result(config, stats, (outcome.graph, outcome.violation), model,
+                           factory=factory)
+    return weak_result(config, stats, None, model, outcome.graph, factory)
