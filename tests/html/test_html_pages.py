@@ -9,6 +9,7 @@ import re
 from conftest import graph_result, hostile
 
 from gupsim.report.html import ipi_arrows, matrix_page, script_json, states, steps, trace_page
+from gupsim.report.text import _writers
 
 NETWORK = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//|@import|url\(\s*["']?https?:""",
                      re.I)
@@ -135,8 +136,9 @@ def test_a_weak_counterexample_page_has_the_state_each_step_observed(weak_result
     pfn = int(inc["cell"].split("[")[1].split("]")[0])
     assert page_of(inc["step"], pfn)["mapcount"] == inc["value"] != inc["old"]
     split = [ev for ev in trace if ev["thread"] == "split"]
-    write = weak_result["graph"]["events"][inc["write_event"]]
-    seen = next(ev for ev in split if ev.get("read_from") == [write["tid"], write["index"]])
+    writers = _writers(trace)                  # read_from -> the step that wrote
+    seen = next(ev for ev in split if ev.get("read_from") not in (None, "init")
+                and writers[tuple(ev["read_from"])] is inc)
     before = [ev for ev in split if ev["step"] < seen["step"]]
     assert before and all(page_of(ev["step"], pfn)["mapcount"] == inc["old"] for ev in before)
     assert page_of(seen["step"], pfn)["mapcount"] == inc["value"]

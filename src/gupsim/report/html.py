@@ -256,6 +256,7 @@ def trace_page(data: Mapping[str, Any], title: str | None = None) -> str:
     memory_model = (data.get("config") or {}).get("memory_model", "")
     why = cycle_lines(trace, data.get("graph"), memory_model) if found else []
     payload = {"states": snaps, "stateOf": state_of, "cells": [r["cell"] for r in rows],
+               "cpus": [r["cpu"] for r in rows],
                "arrows": ipi_arrows(trace), "violating": len(rows) - 1 if found else None,
                "final": _final_texts(data.get("final_memory")) if not snaps or data.get("graph")
                else None,
