@@ -883,7 +883,10 @@ def deps(scenario, params, arch, design, cpus, executions, strategy, seed, preem
 @_workers_option
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object per test (counts, states, observation).")
-def litmus(paths, model, strategy, judge, as_json, workers):
+@click.option("--html", "html_path", metavar="PATH", callback=_out_path,
+              help="Write the results as a page, and each test's witness execution "
+                   "(its trace and graph) as a page beside it.")
+def litmus(paths, model, strategy, judge, as_json, workers, html_path=None):
     """Run C litmus tests (tools/memory-model/litmus-tests format); print herd7's output.
 
     A PATH may be a folder: every *.litmus file below it, sorted. With
@@ -903,6 +906,8 @@ def litmus(paths, model, strategy, judge, as_json, workers):
         [(t, model, strategy) for t in tests]
     results = map_ordered(run_litmus, args, n, None if as_json else
                           lambda i, r: click.echo(format_result(r)))
+    if html_path:
+        _pages().litmus_pages(results, files, html_path, _stderr)
     if as_json:
         click.echo(json.dumps([r.to_json() for r in results], indent=2))
     elif judge:

@@ -103,5 +103,26 @@ def ablation_pages(rows: list[dict], path: str, budget: float, echo: Echo) -> No
     echo(f"wrote {path} and {len(links)} counterexample pages beside it")
 
 
+def litmus_pages(results: list, files: list, path: str, echo: Echo) -> None:
+    """The litmus results' page at ``path`` and, beside it, each test's
+    witness page (``litmus.run.witness``), ``STEM-TEST-MODEL.html``."""
+    import re
+
+    from .litmus.run import witness
+    from .report.html import litmus_page, trace_page, write
+    folder = os.path.dirname(os.path.abspath(path))
+    rows = [r.to_json() for r in results]
+    links = {}
+    for i, (r, f) in enumerate(zip(results, files)):
+        data = witness(f, r.model)
+        if data is None:
+            continue
+        name = re.sub(r"[^A-Za-z0-9_.+-]", "_", f"{_stem(path)}-{r.name}-{r.model}.html")
+        write(os.path.join(folder, name), trace_page(data, title=f"{r.name} ({r.model})"))
+        links[i] = name
+    write(path, litmus_page(rows, links))
+    echo(f"wrote {path} and {len(links)} witness pages beside it")
+
+
 __all__ = ["result_data", "cx_data", "write_views", "linked_pages", "matrix_pages",
-           "ablation_pages", "PAGE_SEARCH_SECONDS"]
+           "ablation_pages", "litmus_pages", "PAGE_SEARCH_SECONDS"]

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import time
+from urllib.parse import unquote
 
 import pytest
 from conftest import SEED, WEAK, cli, long_result
@@ -190,6 +191,51 @@ def test_matrix_page_links_to_its_trace(browser, matrix_pages, shots):
     assert "violating" in page.get_attribute("tr.row.selected", "class")
     assert w.errors == []
     assert [u for u in w.requests if u not in (matrix_pages.as_uri(), target.as_uri())] == []
+
+
+MP_LITMUS = """C MP+poonceonces
+{}
+P0(int *buf, int *flag)
+{
+	WRITE_ONCE(*buf, 1);
+	WRITE_ONCE(*flag, 1);
+}
+P1(int *buf, int *flag)
+{
+	int r0;
+	int r1;
+	r0 = READ_ONCE(*flag);
+	r1 = READ_ONCE(*buf);
+}
+exists (1:r0=1 /\\ 1:r1=0)
+"""
+
+
+def test_litmus_page_links_to_its_witness(browser, tmp_path, shots):
+    """`gupsim litmus --html`: the table's witness link opens the trace page
+    of an execution that reaches the condition, with its graph, selected on
+    the last step and saying "reached" (not "violated")."""
+    test = tmp_path / "MP.litmus"
+    test.write_text(MP_LITMUS)
+    path = tmp_path / "litmus.html"
+    out = cli("litmus", str(test), "--model", "armv8", "--html", str(path))
+    assert out.exit_code == 0, out.output
+    w = Watched(browser).open(path)
+    page = w.page
+    assert w.problems(path) == []
+    link = page.locator("#litmus a").first
+    target = path.parent / link.get_attribute("href")
+    link.click()
+    page.wait_for_load_state("load")
+    assert unquote(page.url) == unquote(target.as_uri())
+    assert page.evaluate("document.body.dataset.ready") == "1"
+    assert page.inner_text("#property").startswith("reached: exists (1:r0=1 /\\ 1:r1=0)")
+    assert "violating" in page.get_attribute("tr.row.selected", "class")
+    assert page.locator("svg .edge, svg line, svg path").count() >= 3      # the graph
+    page.screenshot(path=str(shots / "litmus-witness.png"), full_page=True)
+    assert w.errors == []
+    assert [u for u in map(unquote, w.requests)
+            if u not in (unquote(path.as_uri()), unquote(target.as_uri()))] == []
 
 
 def test_a_2000_step_trace_opens_and_steps(browser, tmp_path, shots, ipi_result):

@@ -154,6 +154,58 @@ def run(test, model: str = "lkmm", strategy: str | None = None) -> LitmusResult:
 
 
 
+class _Found(Exception):
+    pass
+
+
+def witness(test, model: str = "lkmm") -> dict | None:
+    """One execution the test's Observation is about, as a result's data for
+    a trace page (``report.html.trace_page``): for ``exists`` and ``~exists``
+    one whose final state satisfies the condition (allowed, or the execution
+    a Forbidden test must not have), for ``forall`` one where it fails;
+    filtered and deadlocked executions do not count. None when there is no
+    such execution. Explored with ``enum``, which hands every execution over
+    as a graph (sc and tso included), and stops at the first."""
+    from ..check import CheckConfig, check
+    from ..check.memory import axiomatic_model
+    from ..check.strategies.weakresult import counterexample
+    compiled = _compiled(test)
+    t = compiled.test
+    cond = t.condition
+    wanted = cond.kind != "forall"
+    found: list = []
+
+    def observe(outcome) -> None:
+        if outcome.violation is not None or outcome.graph is None:
+            return
+        final = _Final(outcome)
+        if t.filter is not None and not holds(t.filter, final):
+            return
+        if holds(cond.prop, final) == wanted:
+            found.append(outcome)
+            raise _Found
+
+    try:
+        check(compiled.factory, CheckConfig(strategy="enum", memory_model=model,
+                                            stop_on_first=False), observe=observe)
+    except _Found:
+        pass
+    if not found:
+        return None
+    outcome = found[0]
+    data = counterexample(outcome.graph, axiomatic_model(model), compiled.factory)
+    shown = _shown(t)
+    state = " ".join(f"{loc.key}={_show(_Final(outcome)[loc])};" for loc in shown)
+    condition = f"{cond.kind} {show_prop(cond.prop, top=True)}"
+    says = "fails" if cond.kind == "forall" else "holds"
+    data.update(verdict="witness", test=t.name, path=t.path,
+                config={"memory_model": model, "strategy": "enum"},
+                violation={"kind": "witness", "name": condition,
+                           "message": f"final state {state} of an execution {model} "
+                                      f"allows: {show_prop(cond.prop, top=True)} {says}"})
+    return data
+
+
 def default_strategy(test: A.LitmusTest, model: str) -> str:
     """``dpor`` under the operational models; ``enum`` (every candidate
     execution judged by the model's axioms, as herd7 does) under the weak

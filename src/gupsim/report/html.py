@@ -247,7 +247,8 @@ def trace_page(data: Mapping[str, Any], title: str | None = None) -> str:
     rows = steps(trace)
     ls = lanes(rows)
     snaps, state_of = states(trace)
-    found = data.get("verdict") in FOUND and bool(rows)
+    witness = data.get("verdict") == "witness"     # a litmus test's condition reached
+    found = (data.get("verdict") in FOUND or witness) and bool(rows)
     violation = data.get("violation") or {}
     params = data.get("params") or {}
     name = data.get("scenario") or "program"
@@ -256,7 +257,7 @@ def trace_page(data: Mapping[str, Any], title: str | None = None) -> str:
     memory_model = (data.get("config") or {}).get("memory_model", "")
     why = cycle_lines(trace, data.get("graph"), memory_model) if found else []
     payload = {"states": snaps, "stateOf": state_of, "cells": [r["cell"] for r in rows],
-               "cpus": [r["cpu"] for r in rows],
+               "cpus": [r["cpu"] for r in rows], "witness": witness,
                "arrows": ipi_arrows(trace), "violating": len(rows) - 1 if found else None,
                "final": _final_texts(data.get("final_memory")) if not snaps or data.get("graph")
                else None,
@@ -265,7 +266,8 @@ def trace_page(data: Mapping[str, Any], title: str | None = None) -> str:
         title=head, data=data, rows=rows, lanes=ls,
         shade=shading(rows, [lane["cpu"] for lane in ls]), violation=violation,
         found=found, threads=threads_line(trace), replay=_replay(data), graph=graph,
-        memory_model=memory_model, why=why, payload=script_json(payload))
+        memory_model=memory_model, why=why, payload=script_json(payload),
+        word="reached" if witness else "violated", mark="●" if witness else "✗")
 
 
 def _final_texts(memory: Mapping[str, Any] | None) -> dict[str, str] | None:
@@ -316,6 +318,14 @@ def ablation_page(rows: Sequence[Mapping[str, Any]], links: Mapping[int, str]) -
         scenario=first.get("scenario", ""))
 
 
+def litmus_page(rows: Sequence[Mapping[str, Any]], links: Mapping[int, str]) -> str:
+    """The litmus tests' results (``LitmusResult.to_json``) as a table, each
+    with a link to its witness's trace page where there is one."""
+    return _env().get_template("litmus.html.j2").render(
+        rows=[dict(r, href=links.get(i)) for i, r in enumerate(rows)],
+        models=list(dict.fromkeys(r["model"] for r in rows)))
+
+
 def write(path: str, text: str) -> None:
     """Write a page; a directory that does not exist is a usage error."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -327,5 +337,6 @@ def write(path: str, text: str) -> None:
         fh.write(text)
 
 
-__all__ = ["trace_page", "matrix_page", "ablation_page", "cell_file", "write", "steps",
+__all__ = ["trace_page", "matrix_page", "ablation_page", "litmus_page", "cell_file", "write",
+           "steps",
            "ipi_arrows", "states", "graph_svg", "script_json"]

@@ -48,7 +48,7 @@ def _function(ev: Mapping[str, Any]) -> str:
         for name in reversed(stack):
             if name not in ACCESSORS:
                 return name
-    return ev.get("function", "?")
+    return ev.get("function") or ""       # (a litmus test's steps name no function)
 
 
 def _irq_state(ev: Mapping[str, Any]) -> str:
@@ -177,7 +177,8 @@ def story_lines(trace: Sequence[Mapping[str, Any]], violation=None,
         cpu = f"cpu{ev['cpu']}" if "cpu" in ev else ""
         what = story.phrase(ev)    # a buffer drain is the CPU's, not a function's
         rows.append((str(ev.get("step", "")), cpu, _irq_state(ev),
-                     what if ev.get("kind") == "flush" else f"{_function(ev)}: {what}"))
+                     what if ev.get("kind") == "flush" or not _function(ev)
+                     else f"{_function(ev)}: {what}"))
     widths = [max((len(r[i]) for r in rows), default=0) for i in range(3)]
     lines = [f"{indent}{r[0].rjust(widths[0])}  {r[1].ljust(widths[1])}  "
              f"{r[2].ljust(widths[2])}  {r[3]}".rstrip() for r in rows]
@@ -237,7 +238,8 @@ def cycle_lines(trace: Sequence[Mapping[str, Any]], graph: Mapping[str, Any] | N
         ev = at.get(e)
         if ev is None:
             return events[e]["label"] if e < len(events) else f"event {e}"
-        return f"{_function(ev)}: {said[id(ev)]}"
+        fn = _function(ev)
+        return f"{fn}: {said[id(ev)]}" if fn else said[id(ev)]
 
     def kind(e: int) -> str:
         k = events[e]["kind"] if e < len(events) else "?"
