@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import time
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -193,32 +194,15 @@ def test_matrix_page_links_to_its_trace(browser, matrix_pages, shots):
     assert [u for u in w.requests if u not in (matrix_pages.as_uri(), target.as_uri())] == []
 
 
-MP_LITMUS = """C MP+poonceonces
-{}
-P0(int *buf, int *flag)
-{
-	WRITE_ONCE(*buf, 1);
-	WRITE_ONCE(*flag, 1);
-}
-P1(int *buf, int *flag)
-{
-	int r0;
-	int r1;
-	r0 = READ_ONCE(*flag);
-	r1 = READ_ONCE(*buf);
-}
-exists (1:r0=1 /\\ 1:r1=0)
-"""
+MP_LITMUS = Path(__file__).resolve().parents[1] / "litmus" / "classic" / "MP+poonceonces.litmus"
 
 
 def test_litmus_page_links_to_its_witness(browser, tmp_path, shots):
     """`gupsim litmus --html`: the table's witness link opens the trace page
     of an execution that reaches the condition, with its graph, selected on
     the last step and saying "reached" (not "violated")."""
-    test = tmp_path / "MP.litmus"
-    test.write_text(MP_LITMUS)
     path = tmp_path / "litmus.html"
-    out = cli("litmus", str(test), "--model", "armv8", "--html", str(path))
+    out = cli("litmus", str(MP_LITMUS), "--model", "armv8", "--html", str(path))
     assert out.exit_code == 0, out.output
     w = Watched(browser).open(path)
     page = w.page

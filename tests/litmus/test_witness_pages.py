@@ -4,28 +4,14 @@ execution its observation is about (its witness), drawn as a trace page."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from click.testing import CliRunner
 
 from gupsim.cli import main
 from gupsim.litmus.run import witness
 
-MP = """C MP+poonceonces
-{}
-P0(int *buf, int *flag)
-{
-	WRITE_ONCE(*buf, 1);
-	WRITE_ONCE(*flag, 1);
-}
-P1(int *buf, int *flag)
-{
-	int r0;
-	int r1;
-	r0 = READ_ONCE(*flag);
-	r1 = READ_ONCE(*buf);
-}
-exists (1:r0=1 /\\ 1:r1=0)
-"""
+MP = Path(__file__).parent / "classic" / "MP+poonceonces.litmus"
 
 FORALL = """C CoWW+forall
 {}
@@ -54,10 +40,10 @@ def reads(data):
 
 
 def test_a_witness_satisfies_the_condition_and_none_exists_where_the_model_forbids_it(tmp_path):
-    mp = write(tmp_path, "MP", MP)
+    mp = MP
     data = witness(mp, "lkmm")
     assert data["verdict"] == "witness" and data["graph"] and data["schedule"].startswith("g1:")
-    assert reads(data) == {("P1", "flag"): 1, ("P1", "buf"): 0}
+    assert reads(data) == {("P1", "y"): 1, ("P1", "x"): 0}
     assert "1:r0=1; 1:r1=0;" in data["violation"]["message"]
     assert witness(mp, "sc") is None and witness(mp, "tso") is None
 
@@ -69,7 +55,7 @@ def test_a_forall_witness_is_an_execution_where_it_fails(tmp_path):
 
 
 def test_litmus_html_writes_the_table_and_the_witness_pages(tmp_path):
-    mp, fa = write(tmp_path, "MP", MP), write(tmp_path, "F", FORALL)
+    mp, fa = MP, write(tmp_path, "F", FORALL)
     out = tmp_path / "lit.html"
     r = CliRunner().invoke(main, ["litmus", str(mp), "--model", "armv8", "--html", str(out)])
     assert r.exit_code == 0, r.output
