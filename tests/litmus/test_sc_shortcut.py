@@ -92,3 +92,58 @@ def test_a_model_loaded_from_a_file_is_always_run(tmp_path):
     assert sequentially_consistent(g)
     assert not model.weaker_than_sc
     assert not model.consistent(g) and not model.check(g).consistent
+
+
+def _without(g, e):
+    """``g`` without event ``e``, the last of its thread (ids above it move down)."""
+    from gupsim.check.execgraph import Event, ExecutionGraph
+
+    def m(i):
+        return i - 1 if i > e else i
+    events = [Event(m(x.id), x.tid, x.index, x.kind, x.cell, x.value, x.tags, x.rmw_op,
+                    x.label, x.origin) for x in g.events if x.id != e]
+
+    def pairs(ps):
+        return [(m(a), m(b)) for a, b in ps if e not in (a, b)]
+    return ExecutionGraph(events, [[m(i) for i in row if i != e] for row in g.threads],
+                          {m(r): m(w) for r, w in g.rf.items() if r != e},
+                          {c: [m(w) for w in ws] for c, ws in g.co.items()},
+                          pairs(g.rmw), pairs(g.addr), pairs(g.data), pairs(g.ctrl),
+                          list(g.names))
+
+
+@pytest.mark.parametrize("path", FILES, ids=[f"{p.parent.name}/{p.stem}" for p in FILES])
+def test_a_read_of_the_latest_write_added_last_keeps_a_graph_consistent(path):
+    """dpor adds a read of its cell's coherence-latest write, as the last event
+    of its thread, without asking the model (``extends_with_latest_read``).
+    On every candidate of every test: wherever a thread ends in such a read,
+    the graph without it consistent means the graph with it is too."""
+    graphs = _all_candidates(path)
+    decided = 0
+    for name in MODELS:
+        model = load_model(name)
+        for g in graphs:
+            for row in g.threads:
+                e = row[-1] if row else None
+                ev = g.events[e] if e is not None else None
+                if ev is None or ev.kind != "R" or g.rf[e] != g.co[ev.cell][-1] \
+                        or not model.extends_with_latest_read(ev.tags):
+                    continue
+                if model.run(_without(g, e)).ok:
+                    decided += 1
+                    out = model.run(g)
+                    assert out.ok, (name, path.stem, g.describe(e), out.failures)
+    if path.stem == "MP+poonceonces":
+        assert decided > 0         # (the test is not vacuous: the reader ends in a read)
+
+
+def test_a_model_loaded_by_path_judges_every_read(tmp_path):
+    from gupsim.check.cat import load_model as load
+    lkmm = load_model("lkmm")
+    assert lkmm.extends_with_latest_read(frozenset({"ONCE"}))
+    assert not lkmm.extends_with_latest_read(frozenset({"LKR"}))
+    assert not lkmm.extends_with_latest_read(frozenset({"rcu-lock"}))
+    copy = tmp_path / "armv8.cat"
+    copy.write_text((Path(__file__).resolve().parents[2] / "src" / "gupsim" / "models"
+                     / "armv8.cat").read_text())
+    assert not load(str(copy)).extends_with_latest_read(frozenset({"ONCE"}))
