@@ -157,3 +157,23 @@ def test_tso_read_of_own_buffered_store_orders_nothing_after_it():
     brute = _classes(factory, "dfs", "tso")
     smart = _classes(factory, "dpor", "tso")
     assert len(set(brute)) == 5 and len(smart) == 5 and set(smart) == set(brute)
+
+
+def test_count_classes_under_a_weak_model_counts_each_execution():
+    """Under a weak model each dpor execution is its own class (repeats reached
+    through load buffering count as duplicates), so --count-classes gives the
+    number of executions, not 0."""
+    from gupsim import Load, Program, Store, ThreadSpec
+
+    def writer():
+        yield Store("x", 1, order="once")
+        yield Store("y", 1, order="once")
+
+    def reader():
+        a = yield Load("y", order="once")
+        b = yield Load("x", order="once")
+        return a, b
+    res = check(lambda: Program([ThreadSpec("w", writer()), ThreadSpec("r", reader())],
+                                {"x": 0, "y": 0}),
+                CheckConfig(strategy="dpor", memory_model="armv8", count_classes=True))
+    assert res.stats.executions == 4 and res.stats.classes == 4

@@ -1168,6 +1168,8 @@ def run_items(factory, config, stack, stats, *, deadline=None, max_executions=No
                     owner[0] -= 1
                 continue
             seen_weak.add(sig)
+            if seen is not None:         # (--count-classes: each weak execution is one)
+                seen.add(sig)
             if counted is not None:
                 counted.add(sig)
             if observe is not None:
