@@ -154,6 +154,13 @@ class CatModel:
         write be added to a consistent graph without judging it?"""
         return self.latest_reads_extend and tags <= ORDERING_TAGS
 
+    def extends_with_latest_write(self, tags) -> bool:
+        """The same for a write put last in its cell's coherence order, as
+        the last event of its thread (an RMW's write right after the write
+        its read read): nothing reads it yet and nothing is after it, so it
+        lies on no cycle, and an RMW's atomicity holds (no write between)."""
+        return self.latest_reads_extend and tags <= ORDERING_TAGS
+
     def sc_allows(self, graph) -> bool:
         """The graph is an interleaving of ordering-only primitives."""
         tags = self._sc_tags

@@ -570,16 +570,21 @@ class GraphRun:
         judge = getattr(self.model, "consistent", None)   # (a cheaper answer if it has one)
         return judge(eg) if judge is not None else self.model.check(eg).consistent
 
-    def _weak_added(self, s, meta):
-        """Record an added event's tags; a read placed by a revisit is kept
-        only if the model judges the graph with it consistent."""
+    def _weak_added(self, s, meta, latest=False):
+        """Record an added event's tags; a read placed by a revisit, and an
+        RMW's write, are kept only if the model judges the graph with them
+        consistent (an RMW's write put last in coherence, ``latest``, needs
+        no judging where the model says so: ``extends_with_latest_write``)."""
         if self.model is None:
             return
-        self.g.meta[s] = meta or PLAIN
+        self.g.meta[s] = meta = meta or PLAIN
         ev = self.g.ev[s]
-        lock_read = ev.kind == "R" and bool(self.g.meta[s].tags & {"LKR", "LF"})
+        lock_read = ev.kind == "R" and bool(meta.tags & {"LKR", "LF"})
+        quick = getattr(self.model, "extends_with_latest_write", None)
         if ev.kind == "W" and s in self.promised:
             self._fulfil(s)
+        elif ev.flags & RMW_W and latest and quick is not None and quick(meta.tags):
+            pass
         elif (self.rev and ev.kind == "R" and not lock_read or ev.flags & RMW_W) \
                 and not self._consistent():
             self.dead = True
@@ -603,8 +608,11 @@ class GraphRun:
         if self.model is None:
             return g.write_positions(ctx.tid, cell)
         meta = op_meta(ctx, ctx.op, "W")
+        end = len(g.co.get(cell, ()))
+        quick = getattr(self.model, "extends_with_latest_write", None)
         return [k for k in coherent_positions(g, ctx.tid, cell)
-                if self._consistent((ctx.tid, "W", cell, value, k, meta, flags))]
+                if k == end and quick is not None and quick(meta.tags)
+                or self._consistent((ctx.tid, "W", cell, value, k, meta, flags))]
 
     def _conflict(self, ctx, w):
         """An RMW reading ``w``, which another RMW already read: the new RMW's
@@ -674,7 +682,7 @@ class GraphRun:
             flags |= DRAINW
         g.add_write(s, tid, cell, value, pos, flags, op.code, drain=bool(flags & DRAINW))
         if self.model is not None:
-            self._weak_added(s, op_meta(ctx, op, "W"))
+            self._weak_added(s, op_meta(ctx, op, "W"), latest=pos == len(g.co[cell]) - 1)
         ctx.advance(old if rmw is not None else None)
 
     def _item_pos(self, cell, s):
