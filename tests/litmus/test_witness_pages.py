@@ -62,6 +62,7 @@ def test_litmus_html_writes_the_table_and_the_witness_pages(tmp_path):
     page = out.read_text()
     assert re.findall(r'href="([^"]+)">witness<', page) == ["lit-MP+poonceonces-armv8.html"]
     assert "Sometimes 1 3" in page
+    assert page.count("<div>1:r0=") == 4              # one line per final state
     witness_page = (tmp_path / "lit-MP+poonceonces-armv8.html").read_text()
     assert "reached: <b>exists (1:r0=1 /\\ 1:r1=0)</b>" in witness_page
     assert "why no interleaving gives it" in witness_page     # the MP cycle, in words
