@@ -135,13 +135,13 @@ def _extended(path, last) -> int:
 def _latest_read(model, g, e):
     ev = g.events[e]
     return ev.kind == "R" and g.rf[e] == g.co[ev.cell][-1] \
-        and model.extends_with_latest_read(ev.tags)
+        and model.extends_with_latest(ev.tags)
 
 
 def _latest_write(model, g, e):
     ev = g.events[e]
     if ev.kind != "W" or e in g.rf.values() or g.co[ev.cell][-1] != e \
-            or not model.extends_with_latest_write(ev.tags):
+            or not model.extends_with_latest(ev.tags):
         return False
     reads = [r for r, w in g.rmw if w == e]        # an RMW's write: right after its read's source
     return not reads or g.rf[reads[0]] == g.co[ev.cell][-2]
@@ -150,7 +150,7 @@ def _latest_write(model, g, e):
 @pytest.mark.parametrize("path", FILES, ids=[f"{p.parent.name}/{p.stem}" for p in FILES])
 def test_a_read_of_the_latest_write_added_last_keeps_a_graph_consistent(path):
     """dpor adds a read of its cell's coherence-latest write, as the last event
-    of its thread, without asking the model (``extends_with_latest_read``)."""
+    of its thread, without asking the model (``extends_with_latest``)."""
     decided = _extended(path, _latest_read)
     if path.stem == "MP+poonceonces":
         assert decided > 0         # (not vacuous: the reader ends in a read)
@@ -160,7 +160,7 @@ def test_a_read_of_the_latest_write_added_last_keeps_a_graph_consistent(path):
 def test_a_write_put_last_in_coherence_keeps_a_graph_consistent(path):
     """dpor puts a write last in its cell's coherence order, as the last event
     of its thread and read by nobody, without asking the model
-    (``extends_with_latest_write``; an RMW's write right after the write its
+    (``extends_with_latest``; an RMW's write right after the write its
     read read)."""
     decided = _extended(path, _latest_write)
     if path.stem == "LB+poonceonces":
@@ -170,13 +170,12 @@ def test_a_write_put_last_in_coherence_keeps_a_graph_consistent(path):
 def test_a_model_loaded_by_path_judges_every_read(tmp_path):
     from gupsim.check.cat import load_model as load
     lkmm = load_model("lkmm")
-    assert lkmm.extends_with_latest_read(frozenset({"ONCE"}))
-    assert not lkmm.extends_with_latest_read(frozenset({"LKR"}))
-    assert not lkmm.extends_with_latest_read(frozenset({"rcu-lock"}))
+    assert lkmm.extends_with_latest(frozenset({"ONCE"}))
+    assert not lkmm.extends_with_latest(frozenset({"LKR"}))
+    assert not lkmm.extends_with_latest(frozenset({"rcu-lock"}))
     copy = tmp_path / "armv8.cat"
     copy.write_text((Path(__file__).resolve().parents[2] / "src" / "gupsim" / "models"
                      / "armv8.cat").read_text())
     loaded = load(str(copy))
-    assert not loaded.extends_with_latest_read(frozenset({"ONCE"}))
-    assert not loaded.extends_with_latest_write(frozenset({"ONCE"}))
-    assert load_model("armv8").extends_with_latest_write(frozenset({"ONCE"}))
+    assert not loaded.extends_with_latest(frozenset({"ONCE"}))
+    assert load_model("armv8").extends_with_latest(frozenset({"ONCE"}))

@@ -132,12 +132,13 @@ def run(test, model: str = "lkmm", strategy: str | None = None) -> LitmusResult:
             raise _thread_error(t, violation)
         result.executions += 1
         final = _Final(outcome)
-        if t.filter is not None and not holds(t.filter, final):
+        satisfied = _satisfies(t, final)
+        if satisfied is None:
             result.filtered += 1
             return
         for flag in getattr(outcome, "flags", None) or ():
             flags[flag] = None
-        if holds(cond.prop, final):
+        if satisfied:
             result.positive += 1
         else:
             result.negative += 1
@@ -152,6 +153,14 @@ def run(test, model: str = "lkmm", strategy: str | None = None) -> LitmusResult:
     return result
 
 
+
+
+def _satisfies(t: A.LitmusTest, final) -> bool | None:
+    """Whether a final state satisfies the condition's proposition; None
+    when the test's ``filter`` drops it."""
+    if t.filter is not None and not holds(t.filter, final):
+        return None
+    return holds(t.condition.prop, final)
 
 
 class _Found(Exception):
@@ -179,10 +188,8 @@ def witness(test, model: str = "lkmm") -> dict | None:
         if outcome.violation is not None or outcome.graph is None:
             return
         final = _Final(outcome)
-        if t.filter is not None and not holds(t.filter, final):
-            return
-        if holds(cond.prop, final) == wanted:
-            found.append(outcome)
+        if _satisfies(t, final) == wanted:        # (None, filtered, is neither)
+            found.append((outcome, final))
             raise _Found
 
     try:
@@ -192,10 +199,9 @@ def witness(test, model: str = "lkmm") -> dict | None:
         pass
     if not found:
         return None
-    outcome = found[0]
+    outcome, final = found[0]
     data = counterexample(outcome.graph, axiomatic_model(model), compiled.factory)
-    shown = _shown(t)
-    state = " ".join(f"{loc.key}={_show(_Final(outcome)[loc])};" for loc in shown)
+    state = " ".join(f"{loc.key}={_show(final[loc])};" for loc in _shown(t))
     condition = f"{cond.kind} {show_prop(cond.prop, top=True)}"
     says = "fails" if cond.kind == "forall" else "holds"
     data.update(verdict="witness", test=t.name, path=t.path,

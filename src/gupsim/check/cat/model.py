@@ -99,15 +99,17 @@ class CatModel:
         of LKMM and the shipped hardware models; tested on every litmus
         candidate): ``consistent`` may then answer from the graph's shape."""
         self._sc_tags = ORDERING_TAGS | LOCK_TAGS
-        self.latest_reads_extend = weaker_than_sc
-        """Adding a read of its cell's coherence-latest write, as the last event
-        of its thread, keeps a consistent graph consistent when the read's tags
-        only order (``extends_with_latest_read``): the read has no outgoing
-        edge yet (nothing after it in program order, no write after its
-        source in coherence), so it lies on no cycle, and no check of LKMM or
-        of the shipped hardware models relates it to anything else. Tested on
-        every litmus candidate (tests/litmus/test_sc_shortcut.py); a cat file
-        loaded by path is always judged in full."""
+        self.latest_extends = weaker_than_sc
+        """Adding an access with nothing after it keeps a consistent graph
+        consistent when its tags only order (``extends_with_latest``): a read
+        of its cell's coherence-latest write, or a write put last in its
+        cell's coherence order and read by nobody (an RMW's write right after
+        the write its read read), as the last event of its thread. It has no
+        outgoing edge yet, so it lies on no cycle, an RMW stays atomic, and no
+        check of LKMM or of the shipped hardware models relates it to
+        anything else. Tested on every litmus candidate
+        (tests/litmus/test_sc_shortcut.py); a cat file loaded by path is
+        always judged in full."""
 
     def __repr__(self) -> str:
         return f"CatModel({self.title!r}, {len(self.prog.steps)} steps)"
@@ -149,17 +151,10 @@ class CatModel:
             return True
         return self.run(graph).ok
 
-    def extends_with_latest_read(self, tags) -> bool:
-        """See ``latest_reads_extend``: may a read with ``tags`` of the latest
-        write be added to a consistent graph without judging it?"""
-        return self.latest_reads_extend and tags <= ORDERING_TAGS
-
-    def extends_with_latest_write(self, tags) -> bool:
-        """The same for a write put last in its cell's coherence order, as
-        the last event of its thread (an RMW's write right after the write
-        its read read): nothing reads it yet and nothing is after it, so it
-        lies on no cycle, and an RMW's atomicity holds (no write between)."""
-        return self.latest_reads_extend and tags <= ORDERING_TAGS
+    def extends_with_latest(self, tags) -> bool:
+        """See ``latest_extends``: may such an access with ``tags`` be added
+        to a consistent graph without judging it?"""
+        return self.latest_extends and tags <= ORDERING_TAGS
 
     def sc_allows(self, graph) -> bool:
         """The graph is an interleaving of ordering-only primitives."""

@@ -60,6 +60,11 @@ from ..weakgraph import (PLAIN, POLL_META, POLL_NONE_META, coherence_floor, cohe
                          coherent_reads, op_meta, to_execgraph)
 
 
+def _judged(tags) -> bool:
+    """A model without ``extends_with_latest`` judges every access."""
+    return False
+
+
 class GraphRun:
     """One graph: rebuilt from an item, then extended to a full execution."""
 
@@ -81,6 +86,9 @@ class GraphRun:
         self.lenient = False                 # rebuilding a load-buffering graph
         self.promising = False               # the graph has such a read
         self.model = axiomatic_model(memory_model) if memory_model in WEAK else None
+        self.unjudged = getattr(self.model, "extends_with_latest", None) or _judged
+        """(weak models) ``tags -> bool``: may an access with nothing after it
+        (the latest write read, a write put last) go in without the model?"""
         if self.model is not None:
             self.names = [c.name for c in ex.contexts]
             for c in ex.contexts:
@@ -390,11 +398,10 @@ class GraphRun:
             # (a lock's read is judged with its write: cat models pair them)
             lst = g.co.get(cell)
             latest = lst[-1] if lst else INIT
-            quick = getattr(self.model, "extends_with_latest_read", None)
 
             def allowed(c):
                 m = meta(c) if callable(meta) else (meta or PLAIN)
-                if c == latest and quick is not None and quick(m.tags):
+                if c == latest and self.unjudged(m.tags):
                     return True          # the graph was consistent; this read adds no cycle
                 return self._consistent((ctx.tid, "R", cell, g.value_of(c, self.init[cell]),
                                          c, m, flags))
@@ -574,18 +581,16 @@ class GraphRun:
         """Record an added event's tags; a read placed by a revisit, and an
         RMW's write, are kept only if the model judges the graph with them
         consistent (an RMW's write put last in coherence, ``latest``, needs
-        no judging where the model says so: ``extends_with_latest_write``)."""
+        no judging where the model says so: ``unjudged``)."""
         if self.model is None:
             return
         self.g.meta[s] = meta = meta or PLAIN
         ev = self.g.ev[s]
         lock_read = ev.kind == "R" and bool(meta.tags & {"LKR", "LF"})
-        quick = getattr(self.model, "extends_with_latest_write", None)
+        rmw_w = ev.flags & RMW_W and not (latest and self.unjudged(meta.tags))
         if ev.kind == "W" and s in self.promised:
             self._fulfil(s)
-        elif ev.flags & RMW_W and latest and quick is not None and quick(meta.tags):
-            pass
-        elif (self.rev and ev.kind == "R" and not lock_read or ev.flags & RMW_W) \
+        elif (self.rev and ev.kind == "R" and not lock_read or rmw_w) \
                 and not self._consistent():
             self.dead = True
 
@@ -608,10 +613,9 @@ class GraphRun:
         if self.model is None:
             return g.write_positions(ctx.tid, cell)
         meta = op_meta(ctx, ctx.op, "W")
-        end = len(g.co.get(cell, ()))
-        quick = getattr(self.model, "extends_with_latest_write", None)
+        end, last_ok = len(g.co.get(cell, ())), self.unjudged(meta.tags)
         return [k for k in coherent_positions(g, ctx.tid, cell)
-                if k == end and quick is not None and quick(meta.tags)
+                if k == end and last_ok
                 or self._consistent((ctx.tid, "W", cell, value, k, meta, flags))]
 
     def _conflict(self, ctx, w):

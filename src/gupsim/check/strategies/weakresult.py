@@ -202,7 +202,7 @@ def _name_sources(g: ExecutionGraph, steps: list[dict], pair: Mapping[int, int])
     for d in steps:
         if "read_from" in d:
             w = d["read_from"]
-            d["read_from"] = "init" if g.events[w].is_init else at.get(w, [-1, w])
+            d["read_from"] = "init" if g.events[w].is_init else at[w]
 
 
 def graph_json(g: ExecutionGraph, model=None) -> dict:

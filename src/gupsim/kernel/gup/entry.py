@@ -43,15 +43,19 @@ class Pages(list):
         self.regs: list[tuple[str, ...]] = [() for _ in self]
 
     def append(self, pfn) -> None:
-        super().append(pfn)
-        self.regs.append(())
+        self.add([pfn])
 
-    def add(self, pfns, regs) -> None:
+    def extend(self, pfns) -> None:
+        self.add(list(pfns))
+
+    def add(self, pfns, regs=None) -> None:
+        """``pfns``, each found through the entry read into ``regs[i]``
+        (None: through none the caller can name)."""
         super().extend(pfns)
-        self.regs.extend(regs)
+        self.regs.extend(regs if regs is not None else [()] * len(pfns))
 
     def regs_of(self, j: int) -> tuple[str, ...]:
-        return self.regs[j] if j < len(self.regs) else ()
+        return self.regs[j]
 
 
 def _give(pages, w) -> None:
