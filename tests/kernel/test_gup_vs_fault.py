@@ -86,7 +86,7 @@ def test_the_stale_entry_pins_another_process_page():
 @pytest.mark.parametrize("protection", ["fault:smp_wmb", "fault:pte_alloc-smp_wmb"])
 def test_each_read_names_the_step_that_wrote_its_value(protection):
     """The read-from column of a weak trace points at a step that wrote the
-    value read, to the cell read (an RMW's write is its own step)."""
+    value read, to the cell read (an RMW's write is on its read's step)."""
     res = run(f"modern-without-{protection}", "armv8")
     writers = _writers(res.trace)
     checked = 0
