@@ -77,18 +77,16 @@ def up_write(sem: str):
 
 
 def spin_lock(lock: str):
-    """spin_lock(): cmpxchg(lock, 0, 1) until it succeeds (a control
-    dependency on the cmpxchg's read), waiting for 0 in between."""
-    while True:
-        old = yield Rmw(lock, "cmpxchg", 1, expected=0, order="acquire", reg="spin_lock")
-        yield Branch("spin_lock")
-        if old == 0:
-            return
-        yield Await((lock,), lambda v: v == 0, f"spin_lock({lock})")
+    """spin_lock(): include/linux/spinlock.h, every era. The lock primitive
+    itself: it waits until the lock reads 0 and takes it with acquire order
+    (LKMM's LKR/LKW; arm64 ldaxr, x86 a locked RMW)."""
+    yield Rmw(lock, "lock", reg="spin_lock")
 
 
 def spin_unlock(lock: str):
-    yield Store(lock, 0, order="release")
+    """spin_unlock(): the unlock primitive (LKMM's UL; a release store on
+    every arch here)."""
+    yield Store(lock, 0, order="unlock")
 
 
 __all__ = ["Task", "EFAULT", "ENOMEM", "EBUSY", "EAGAIN", "down_read", "up_read",

@@ -146,12 +146,14 @@ class _Story:
         name = cell.split(".", 1)[-1] if isinstance(cell, str) else str(cell)
         if kind == "U":
             return f"{name} {ev.get('old')} -> {value}" + (
-                " (acquire)" if "acquire" in op else "")
+                " (acquire)" if "acquire" in op or op.startswith("spin_lock(") else "")
         if kind == "R":
             return f"read {name} = {value}"
         if kind == "flush":
             return f"store buffer drains: {name} = {value} reaches memory"
-        return f"{name} = {value}" + (" (release)" if "release" in op else "")
+        # (spin_unlock() is a release store on every arch modelled here)
+        return f"{name} = {value}" + (" (release)" if "release" in op or "(unlock)" in op
+                                      else "")
 
     def phrase(self, ev) -> str:
         if ev.get("kind") == "note":
