@@ -322,16 +322,23 @@ class Await(Op):
     here for ever is a deadlock (reported, with the label). ``order`` is that
     of the reads (``"once"``: a READ_ONCE loop; ``"acquire"``: an
     ``smp_cond_load_acquire()``); it matters only under weak memory models.
+    ``monotone=True`` promises that once the predicate holds for a write of
+    its (single) cell it holds for every write after it in coherence (a
+    counter that only grows, waited on to reach a value): ``dpor`` then never
+    reads it before it holds, so waiting costs no explored graph.
     """
 
-    __slots__ = ("cells", "predicate", "label", "order")
+    __slots__ = ("cells", "predicate", "label", "order", "monotone")
     code = 5
 
     def __init__(self, cells: str | tuple[str, ...], predicate: Callable[..., bool],
-                 label: str = "", order: str = "once"):
+                 label: str = "", order: str = "once", monotone: bool = False):
         _check("order", order, ("once", "acquire"))
         self.cells = (cells,) if isinstance(cells, str) else tuple(cells)
         self.predicate, self.label, self.order = predicate, label, order
+        if monotone and len(self.cells) != 1:
+            raise ValueError(f"Await(monotone=True) waits on one cell, not {len(self.cells)}")
+        self.monotone = monotone
 
     def describe(self) -> str:
         return f"await {self.label or ', '.join(self.cells)}"

@@ -92,9 +92,26 @@ def test_gup_vs_fork_with_a_read_only_pin(strategy, design, mm_era, expected):
 ])
 def test_gup_vs_fork_under_each_archs_own_model(arch, expected):
     """The cow.py docstring's weak-model line (a finding under study; the fix
-    is modern+fork:write_protect_seq-smp_mb, tests/kernel/test_weak_barriers.py).
-    dirty-cow is safe under them too (30-55 s a run, so checked by hand only)."""
+    is modern+fork:write_protect_seq-smp_mb, tests/kernel/test_weak_barriers.py)."""
     from gupsim.kernel import get_arch
     res = check(SCENARIOS["gup-vs-fork"].factory(arch=arch, design="modern"),
                 CheckConfig(strategy="dpor", memory_model=get_arch(arch).memory_model))
     assert (res.violation.name if res.violation else res.verdict) == expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model,mm_era,design,expected", [
+    ("armv8", "4.8", "modern", "write-pin-on-pagecache"),
+    ("armv8", None, "modern", "safe"),
+    ("armv8", "4.9", "modern", "safe"),
+    ("lkmm", "4.8", "modern", "write-pin-on-pagecache"),
+    ("lkmm", None, "modern", "safe"),
+    ("lkmm", "4.9", "modern", "safe"),
+])
+def test_dirty_cow_under_the_weak_models(model, mm_era, design, expected):
+    """The dirty-cow rows on arm64 under armv8 and the kernel's own model,
+    explored to the end (4-30 s each): the same verdicts as under sc."""
+    res = check(SCENARIOS["dirty-cow"].factory(arch="arm64", design=design, mm_era=mm_era),
+                CheckConfig(strategy="dpor", memory_model=model))
+    assert (res.violation.name if res.violation else res.verdict) == expected
+    assert res.stats.exhausted or res.violation is not None

@@ -247,7 +247,8 @@ class Context:
         # to the sender after the wait. Pairs with: the release store in _irq.
         for cell, need in waits if op.wait else ():
             yield Await((cell,), lambda done, need=need: done >= need,
-                        f"{op.name} acked by {cell.split('.')[0]}", order="acquire")
+                        f"{op.name} acked by {cell.split('.')[0]}", order="acquire",
+                        monotone=True)
 
     def take_irqs(self, sent: int) -> None:
         """Run the handlers of requests ``handled+1 .. sent`` now (IRQs off).

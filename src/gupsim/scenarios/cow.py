@@ -45,11 +45,12 @@ gup-vs-fork read    modern without                    violation: pin-exclusive
                     walker:write-protect-seq
 ==================  ================================  =========================
 
-Under the weak models: dirty-cow's violation is the same (by hand: mm_era=4.8
-under lkmm finds write-pin-on-pagecache in 15 s); its safe rows are not
-checked to the end under them (mm_era=4.9: no violation in 1,326
-executions in 6 minutes under lkmm, 906 under armv8 on arm64, each still
-incomplete); gup-vs-fork with modern is a
+Under the weak models: dirty-cow's rows are the same on arm64 under armv8
+and lkmm, explored to the end (mm_era=4.8 a violation, 4.9 and modern safe:
+64-112 executions, 4-31 s each; tests/kernel/test_cow_scenarios.py). That
+became possible when spin_lock() turned into the lock primitive (kernel/mm.py):
+as a cmpxchg loop with an Await, the 4.9 row had not finished in 6 minutes
+(1,326 executions under lkmm). gup-vs-fork with modern is a
 violation (pin-exclusive) on arm64 (armv8, lkmm) and powerpc (power), safe
 on x86 (tso) and 32-bit ARM (armv7). fork makes write_protect_seq odd and
 then reads each refcount; GUP-fast pins, then re-reads the count: a store

@@ -35,6 +35,19 @@ load-buffering graph that was explored already is skipped (its subtree is
 the same), and a complete execution reached again is counted as a
 duplicate, not an execution (a digest of each is kept).
 
+Waiting. A read that leaves its thread waiting (a held lock, a false
+Await) is an event like any other: a later write that ends the wait
+revisits it, and the graph in which the wait stays is explored on and
+dropped (counted as blocked) when the write lands after it. Two waits
+never need that graph, because every later write ends them too: a CPU's
+look for IPIs while it waits or has finished (the IPI counter only grows)
+and an Await declared ``monotone`` (an IPI's ack). Such a thread is
+*parked* instead: it adds no event until the cell holds what it waits
+for, then reads it (the look takes the IPI; the Await holds), in the
+exploration order of the other threads (as an await that cannot
+proceed is not scheduled in Optimal-DPOR-Await: Jonsson, Lång and
+Sagonas, "Awaiting for Godot", FMCAD 2022).
+
 Threads are Python generators, which cannot be copied: every graph popped
 from the stack is rebuilt by running a fresh world and feeding each thread the
 values its recorded reads read, in an order where every write precedes its
@@ -82,6 +95,8 @@ class GraphRun:
         self.pending_pos = None
         self._snap_at = None
         self.rev = 0
+        self.woke = False                    # the last event wrote a parked cell
+        self.parked: set = set()             # cells parked threads wait on
         self.promised: dict[int, list] = {}  # write stamp -> reads that read it early
         self.lenient = False                 # rebuilding a load-buffering graph
         self.promising = False               # the graph has such a read
@@ -277,16 +292,28 @@ class GraphRun:
         """'P' poll, 'R', 'W', 'F', or None if the context cannot move."""
         if ctx.tid in self.idle:
             return None
-        if ctx.blocked is not None:    # waiting with IRQs on still takes IPIs
-            return "P" if self.interrupts and ctx.irqs and not ctx.polled else None
-        if self.interrupts and ctx.irqs and not ctx.polled and (ctx.op is not None or ctx.done):
+        if ctx.blocked is not None or ctx.done and ctx.op is None:
+            # A CPU that waits (or has finished) with IRQs on looks for IPIs
+            # only when one is pending for it: a look that would find none is
+            # no event. It becomes movable again when an IPI is sent
+            # (``extend`` scans from the left then).
+            return "P" if self.interrupts and ctx.irqs and not ctx.polled \
+                and self._pending(ctx) else None
+        if self.interrupts and ctx.irqs and not ctx.polled and ctx.op is not None:
             return "P"
         op = ctx.op
         if op is None:
             return None
         code = op.code
-        if code == 1 or code == 5:
+        if code == 1:
             return "R"
+        if code == 5:
+            # a monotone Await is read only once it holds (until then the
+            # thread is parked: no event; a write of the cell wakes it). A
+            # parked CPU with IRQs on still takes the IPIs sent to it.
+            if not op.monotone or self._holds(op):
+                return "R"
+            return "P" if self.interrupts and ctx.irqs and self._pending(ctx) else None
         if code == 3:
             return "W" if ctx.tid in self.aux else "R"
         if code == 2:
@@ -295,12 +322,38 @@ class GraphRun:
             return "F"
         raise ScenarioError(f"{ctx.name}: cannot perform {op!r} under dpor")
 
+    def _pending(self, ctx) -> bool:
+        """Is an IPI sent to ``ctx``'s CPU that it has not taken? (If not,
+        the CPU is parked until a write of its ``ipi_sent`` wakes it.)"""
+        cell = sent_cell(ctx.cpu)
+        lst = self.g.co.get(cell)
+        if lst and self.g.ev[lst[-1]].value > ctx.handled:
+            return True
+        self.parked.add(cell)
+        return False
+
+    def _holds(self, op) -> bool:
+        """Does a monotone Await's predicate hold for its cell's co-latest
+        write? (If not, the thread is parked until a write of the cell.)"""
+        cell = op.cells[0]
+        lst = self.g.co.get(cell)
+        if op.predicate(self.g.ev[lst[-1]].value if lst else self.init[cell]):
+            return True
+        self.parked.add(cell)
+        return False
+
     def perform(self, ctx, rec=None):
         if self.lenient and rec is not None and rec[4] & RMW_W and ctx.tid not in self.aux:
             # its RMW read the value it was promised and writes nothing now (a
             # cmpxchg that fails with it): the graph loses that write
             return
         kind = self.next_event(ctx)
+        if kind == "R" and rec is not None and rec[4] & POLL and ctx.polled \
+                and ctx.op.code == 5 and ctx.op.monotone and self._pending(ctx):
+            # the CPU took an IPI while parked at a monotone Await; the graph
+            # now has the write the Await waits for before that look (a
+            # revisit moved the look), and the Await reads it after the IPI
+            kind = "P"
         if rec is not None and (kind is None or (kind == "P") != bool(rec[4] & (POLL | IDLE))
                                 or (kind != "P" and kind != rec[2])):
             if self.lenient:
@@ -355,12 +408,10 @@ class GraphRun:
         if later is not None:
             g._propagate(later, g.anc[e] | (1 << e))
 
-    def _choose_rf(self, ctx, cell, rec, flags, ok=None, drain=False, meta=None, waits=None,
-                   idle=False):
+    def _choose_rf(self, ctx, cell, rec, flags, ok=None, drain=False, meta=None, waits=None):
         """The write a new read reads (the others are pushed). ``waits(c)``:
         reading ``c`` leaves the thread waiting (a lock held, an await's
-        predicate false, or, ``idle``, a finished or waiting CPU's look for
-        IPIs finding none)."""
+        predicate false)."""
         g = self.g
         if rec is not None:
             self.rev = rec[4] & REV
@@ -378,14 +429,14 @@ class GraphRun:
         if ok is not None:
             cands = [c for c in cands if ok(c)]
         if waits is not None:
-            # A wait on a value that a later write of another thread (any
-            # write, for an idle look) has already replaced lasts for ever in
-            # this graph: it only ends through a revisit by that write, which
-            # is another graph. Not reading it is not losing an execution.
+            # A wait on a value that a later write of another thread has
+            # already replaced lasts for ever in this graph: it only ends
+            # through a revisit by that write, which is another graph. Not
+            # reading it is not losing an execution.
             def stale(c, cell=cell):
                 lst = g.co.get(cell, ())
                 later = lst if c == INIT else lst[lst.index(c) + 1:]
-                return any(idle or g.ev[x].tid != ctx.tid for x in later)
+                return any(g.ev[x].tid != ctx.tid for x in later)
             # (an await on several cells waits for ever if any of its reads does)
             before = any(stale(g.ev[x].rf, g.ev[x].cell) for x, _ in self.aux.get(ctx.tid, ())) \
                 if flags & AWAIT else False
@@ -426,14 +477,19 @@ class GraphRun:
         g, init = self.g, self.init[cell]
         strict = set(g.read_candidates(ctx.tid, cell, True)) if g.tso else None
 
+        # (a waiting, parked or finished CPU looks only when an IPI is
+        # pending, and only to take it: ``next_event``)
+        op = ctx.op
+        waiting = ctx.done or ctx.blocked is not None or (
+            op is not None and op.code == 5 and op.monotone and ctx.polled)
+
         def ok(c):      # taking an IPI drains the store buffer first
-            return strict is None or g.value_of(c, init) <= ctx.handled or c in strict
+            if g.value_of(c, init) <= ctx.handled:
+                return not waiting
+            return strict is None or c in strict
         def meta(c):    # only a look that takes IPIs is an acquire
             return POLL_META if g.value_of(c, init) > ctx.handled else POLL_NONE_META
-        waiting = ctx.done or ctx.blocked is not None    # (then it goes idle, below)
-        s, rf = self._choose_rf(ctx, cell, rec, flags, ok, meta=meta, idle=True,
-                                waits=(lambda c: g.value_of(c, init) <= ctx.handled)
-                                if waiting else None)
+        s, rf = self._choose_rf(ctx, cell, rec, flags, ok, meta=meta)
         if rf is None:
             return
         value = g.value_of(rf, init)
@@ -444,11 +500,14 @@ class GraphRun:
             self._weak_added(s, meta(rf))
         ctx.polled = True
         if take:
+            # (a parked CPU looked at this boundary before and found none;
+            # its op now comes after the handlers, at a boundary of its own)
+            self.boundary.pop(ctx.tid, None)
             ctx.take_irqs(value)
         elif cli:       # no IPI yet: IRQs go off here, later ones wait for them on
             ctx.irq_disable()
-        elif ctx.done or ctx.blocked is not None:
-            self.idle[ctx.tid] = s
+        elif ctx.done or ctx.blocked is not None:   # (only in a graph recorded before
+            self.idle[ctx.tid] = s                  # parking: a checkpoint's, say)
         else:
             self.boundary[ctx.tid] = s
 
@@ -463,8 +522,10 @@ class GraphRun:
             init = self.init[cell]
             s, rf = self._choose_rf(
                 ctx, cell, rec, AWAIT, drain=True, meta=meta,
+                # (a monotone Await reads only writes it holds for: ``next_event``)
+                ok=(lambda c: op.predicate(g.value_of(c, init))) if op.monotone else None,
                 waits=(lambda c: not op.predicate(*(v for _, v in st), g.value_of(c, init)))
-                if last else None)
+                if last and not op.monotone else None)
             if rf is None:
                 return
             value = g.value_of(rf, init)
@@ -638,6 +699,8 @@ class GraphRun:
         cell = op.cell
         if cell.endswith(".ipi_sent"):   # (Context refuses IPIs when interrupts is off)
             self.senders.add(tid)
+        if cell in self.parked:
+            self.woke = True             # a parked thread may move now
         rmw = self.aux.pop(tid, None)
         if rmw is not None:
             old, value, rf = rmw
@@ -863,13 +926,22 @@ class GraphRun:
         n, i = len(contexts), 0
         # A context that cannot move now cannot move later in this run (a
         # blocked read only changes through a revisit, which is another
-        # graph), so the leftmost movable context only moves right.
+        # graph), so the leftmost movable context only moves right, except
+        # a *parked* one: a CPU waiting or finished with IRQs on and no IPI
+        # pending, or a monotone Await that does not hold yet. It adds no
+        # event while it waits (so no graph is explored in which it waits
+        # for ever), and a write of the cell it waits on sends the scan back
+        # to the left.
         while ex.violation is None and not self.dead:
             while i < n and self.next_event(contexts[i]) is None:
                 i += 1
             if i == n:
                 return
+            self.woke = False
             self.perform(contexts[i])
+            if self.woke:        # a parked thread to the left may move now
+                i = 0
+                self.parked.clear()
 
     def outcome(self):
         """'violation', 'complete' or 'blocked' (a redundant, stale-blocked graph)."""
@@ -883,6 +955,8 @@ class GraphRun:
         stuck = [c for c in ex.contexts if not c.done]
         for c in stuck:
             if c.blocked is None:
+                if c.op is not None and c.op.code == 5 and c.op.monotone:
+                    continue           # parked: its Await does not hold, and nothing moves
                 return "blocked"
             for cell, w in c.blocked[2]:
                 # stuck for real only if no other thread wrote the cell after
