@@ -115,3 +115,19 @@ def test_dirty_cow_under_the_weak_models(model, mm_era, design, expected):
                 CheckConfig(strategy="dpor", memory_model=model))
     assert (res.violation.name if res.violation else res.verdict) == expected
     assert res.stats.exhausted or res.violation is not None
+
+
+@pytest.mark.parametrize("params,expected", [
+    (dict(ordered=True), "safe"),
+    (dict(ordered=True, mm_era="5.8"), "pin-exclusive"),
+    (dict(write=False), "pin-exclusive"),        # the same store-then-load as the write pin
+    (dict(write=False, mm_era="5.18"), "pin-exclusive"),
+    (dict(design="generic-rcu-2014"), "pin-exclusive"),
+    (dict(design=NO_SEQ), "pin-exclusive"),
+])
+def test_gup_vs_fork_rows_under_lkmm(params, expected):
+    """The gup-vs-fork rows on arm64 under the kernel's own model (cow.py)."""
+    params = {"design": "modern", **params}
+    res = check(SCENARIOS["gup-vs-fork"].factory(arch="arm64", **params),
+                CheckConfig(strategy="dpor", memory_model="lkmm"))
+    assert (res.violation.name if res.violation else res.verdict) == expected
