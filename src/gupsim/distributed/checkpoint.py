@@ -14,10 +14,15 @@ tuple). A ``snap`` item (a copied graph, which is an optimisation) is written
 as the equivalent ``records`` item: its events in replay order plus the
 pending choice, rebuilt from scratch on resume.
 
-Version 2 adds what a run under a weak model needs: the digests of the
+Version 2 added what a run under a weak model needs: the digests of the
 executions counted (``base_digests`` and a third field per ledger entry, see
-``coordinator``) and a counterexample as its rendering. Version 1 files
-(sc and tso runs, which have neither) still load.
+``coordinator``) and a counterexample as its rendering. Version 3 has the
+same fields; its pending graphs are those of the exploration with parked
+waits (a CPU's look for IPIs while it waits, a monotone Await: no event
+until what they wait for is there) and of the kernel model whose
+``spin_lock()`` is the lock primitive. A version 1 or 2 file holds graphs
+with the older events (a wait read, a cmpxchg loop), which this
+exploration cannot rebuild: it is refused with one line.
 """
 
 from __future__ import annotations
@@ -29,8 +34,8 @@ from pathlib import Path
 from ..errors import UsageError
 
 FORMAT = "gupsim-checkpoint"
-VERSION = 2
-READS = (1, 2)             # the versions ``load`` reads
+VERSION = 3
+READS = (3,)               # the versions ``load`` reads
 
 
 def encode(value):
@@ -136,6 +141,11 @@ def load(path: str | os.PathLike) -> dict:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise UsageError(f"{path}: not a gupsim checkpoint (no \"format\": \"{FORMAT}\"); "
                          f"write one with `gupsim check SCENARIO --checkpoint {path}`")
+    if data.get("version") in (1, 2):
+        raise UsageError(f"{path}: checkpoint version {data['version']} was written by an "
+                         f"older gupsim, whose pending graphs this one cannot rebuild (waits "
+                         f"and spin_lock() are explored differently now); run the check "
+                         f"again with --checkpoint {path}")
     if data.get("version") not in READS:
         raise UsageError(f"{path}: checkpoint version {data.get('version')!r}; this gupsim "
                          f"reads versions {', '.join(map(str, READS))}")
