@@ -35,16 +35,18 @@ load-buffering graph that was explored already is skipped (its subtree is
 the same), and a complete execution reached again is counted as a
 duplicate, not an execution (a digest of each is kept).
 
-Waiting. A read that leaves its thread waiting (a held lock, a false
-Await) is an event like any other: a later write that ends the wait
-revisits it, and the graph in which the wait stays is explored on and
-dropped (counted as blocked) when the write lands after it. Two waits
-never need that graph, because every later write ends them too: a CPU's
-look for IPIs while it waits or has finished (the IPI counter only grows)
-and an Await declared ``monotone`` (an IPI's ack). Such a thread is
-*parked* instead: it adds no event until the cell holds what it waits
-for, then reads it (the look takes the IPI; the Await holds), in the
-exploration order of the other threads (as an await that cannot
+Waiting. A read that leaves its thread waiting (a false Await) is an
+event like any other: a later write that ends the wait revisits it, and
+the graph in which the wait stays is explored on and dropped (counted as
+blocked) when the write lands after it. Three waits do not need that
+graph: a CPU's look for IPIs while it waits or has finished (the IPI
+counter only grows), an Await declared ``monotone`` (an IPI's ack), and a
+blocking RMW (``spin_lock()``) on a held lock, which reads the unlock when
+it comes. Such a thread is *parked* instead: it adds no event until the
+cell holds what it waits for, then reads it (the look takes the IPI; the
+Await holds; the lock is free), in the exploration order of the other
+threads; a revisit can still make a lock read read a held lock (another
+RMW took the unlock it read first), and that graph waits as before (as an await that cannot
 proceed is not scheduled in Optimal-DPOR-Await: Jonsson, Lång and
 Sagonas, "Awaiting for Godot", FMCAD 2022).
 
@@ -315,7 +317,12 @@ class GraphRun:
                 return "R"
             return "P" if self.interrupts and ctx.irqs and self._pending(ctx) else None
         if code == 3:
-            return "W" if ctx.tid in self.aux else "R"
+            if ctx.tid in self.aux:
+                return "W"
+            # spin_lock() on a held lock is parked like a monotone Await
+            if op.kind in BLOCKING_RMW and not self._free(op):
+                return "P" if self.interrupts and ctx.irqs and self._pending(ctx) else None
+            return "R"
         if code == 2:
             return "W"
         if code == 4:
@@ -331,6 +338,21 @@ class GraphRun:
             return True
         self.parked.add(cell)
         return False
+
+    def _free(self, op) -> bool:
+        """Would a blocking RMW (``spin_lock()``) succeed on its cell's
+        co-latest write? (If not, the thread is parked until a write of it.)"""
+        cell = op.cell
+        lst = self.g.co.get(cell)
+        if op.apply(self.g.ev[lst[-1]].value if lst else self.init[cell]) is not NO_WRITE:
+            return True
+        self.parked.add(cell)
+        return False
+
+    def _parked_op(self, op) -> bool:
+        """Is ``op`` one that parks (a monotone Await, a blocking RMW)?"""
+        return op is not None and (op.code == 5 and op.monotone
+                                   or op.code == 3 and op.kind in BLOCKING_RMW)
 
     def _holds(self, op) -> bool:
         """Does a monotone Await's predicate hold for its cell's co-latest
@@ -349,11 +371,17 @@ class GraphRun:
             return
         kind = self.next_event(ctx)
         if kind == "R" and rec is not None and rec[4] & POLL and ctx.polled \
-                and ctx.op.code == 5 and ctx.op.monotone and self._pending(ctx):
+                and self._parked_op(ctx.op) and ctx.tid not in self.aux and self._pending(ctx):
             # the CPU took an IPI while parked at a monotone Await; the graph
             # now has the write the Await waits for before that look (a
             # revisit moved the look), and the Await reads it after the IPI
             kind = "P"
+        elif rec is not None and rec[2] == "R" and not rec[4] & (POLL | IDLE) \
+                and (kind is None or kind == "P" and ctx.polled) and ctx.blocked is None \
+                and self._parked_op(ctx.op) and ctx.tid not in self.aux:
+            # rebuilt in the record's order, the wait's cell may not be free
+            # yet where the graph has it read (a revisit moved the read)
+            kind = "R"
         if rec is not None and (kind is None or (kind == "P") != bool(rec[4] & (POLL | IDLE))
                                 or (kind != "P" and kind != rec[2])):
             if self.lenient:
@@ -481,7 +509,7 @@ class GraphRun:
         # pending, and only to take it: ``next_event``)
         op = ctx.op
         waiting = ctx.done or ctx.blocked is not None or (
-            op is not None and op.code == 5 and op.monotone and ctx.polled)
+            self._parked_op(op) and ctx.tid not in self.aux and ctx.polled)
 
         def ok(c):      # taking an IPI drains the store buffer first
             if g.value_of(c, init) <= ctx.handled:
@@ -549,6 +577,9 @@ class GraphRun:
         cell = op.cell
         if code == 3:                          # the read part of an atomic RMW
             def ok(c):
+                if op.kind in BLOCKING_RMW and op.apply(g.value_of(c, self.init[cell])) \
+                        is NO_WRITE:
+                    return False               # (a held lock: it parks instead)
                 if op.apply(g.value_of(c, self.init[cell])) is NO_WRITE or \
                         g._wkey(c, cell) not in g.taken:
                     return True
@@ -955,8 +986,8 @@ class GraphRun:
         stuck = [c for c in ex.contexts if not c.done]
         for c in stuck:
             if c.blocked is None:
-                if c.op is not None and c.op.code == 5 and c.op.monotone:
-                    continue           # parked: its Await does not hold, and nothing moves
+                if self._parked_op(c.op) and c.tid not in self.aux:
+                    continue           # parked: its wait does not end, and nothing moves
                 return "blocked"
             for cell, w in c.blocked[2]:
                 # stuck for real only if no other thread wrote the cell after
