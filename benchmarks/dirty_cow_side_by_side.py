@@ -61,7 +61,13 @@ def main(argv=None) -> int:
     if not (a.other / "gupsim").is_dir():
         print(f"{a.other}: not a src folder with gupsim in it (give the other checkout's src)")
         return 2
-    names = a.designs.split(",") if a.designs else designs(HERE)
+    known = designs(HERE)
+    names = a.designs.split(",") if a.designs else known
+    unknown = [d for d in names if d not in known]
+    if unknown:
+        print(f"--designs {a.designs}: unknown design {unknown[0]!r}; expected some of "
+              f"{', '.join(known)}")
+        return 2
     print(f"{'design':24s} {'other: executions blocked cpu-s':>34s} {'this: executions blocked cpu-s':>34s}  speed-up")
     for d in names:
         old, new = run(a.other, d, a.max_seconds), run(HERE, d, a.max_seconds)

@@ -12,15 +12,7 @@ import gupsim.scenarios  # noqa: F401  (registers the scenarios)
 from gupsim.check import CheckConfig, check
 from gupsim.ops import Await, IrqDisable, IrqEnable, Load, SendIpi, Store
 from gupsim.spec import SCENARIOS, Program, ThreadSpec
-
-
-def outcomes(factory, strategy, model="sc"):
-    seen = set()
-    res = check(factory, CheckConfig(strategy=strategy, memory_model=model, stop_on_first=False),
-                observe=lambda o: seen.add((tuple(sorted(o.results.items())),
-                                            tuple(sorted(o.memory.items())),
-                                            o.violation.kind if o.violation else None)))
-    return seen, res
+from test_dpor_waits_oracle import outcomes  # (results, final memory, violation kind)
 
 
 def handler(cpu):

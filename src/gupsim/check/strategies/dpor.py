@@ -42,13 +42,13 @@ blocked) when the write lands after it. Three waits do not need that
 graph: a CPU's look for IPIs while it waits or has finished (the IPI
 counter only grows), an Await declared ``monotone`` (an IPI's ack), and a
 blocking RMW (``spin_lock()``) on a held lock, which reads the unlock when
-it comes. Such a thread is *parked* instead: it adds no event until the
+it comes. Such a thread is *parked* instead, as an await that cannot
+proceed is not scheduled in Optimal-DPOR-Await (Jonsson, Lång and
+Sagonas, "Awaiting for Godot", FMCAD 2022): it adds no event until the
 cell holds what it waits for, then reads it (the look takes the IPI; the
 Await holds; the lock is free), in the exploration order of the other
-threads; a revisit can still make a lock read read a held lock (another
-RMW took the unlock it read first), and that graph waits as before (as an await that cannot
-proceed is not scheduled in Optimal-DPOR-Await: Jonsson, Lång and
-Sagonas, "Awaiting for Godot", FMCAD 2022).
+threads. A revisit can still move a lock's read onto a held lock (another
+RMW took the unlock it read first); that graph waits as before.
 
 Threads are Python generators, which cannot be copied: every graph popped
 from the stack is rebuilt by running a fresh world and feeding each thread the
@@ -90,7 +90,6 @@ class GraphRun:
         self.interrupts = ex.program.interrupts
         self.aux: dict[int, list] = {}        # tid -> in-flight RMW / Await state
         self.dead = False                     # every choice was pushed elsewhere
-        self.idle: dict[int, int] = {}        # tid -> stamp of its settled idle poll
         self.senders: set[int] = set()        # threads that sent an IPI
         self.boundary: dict[int, int] = {}    # tid -> its look for IPIs at this boundary
         self.replaying = False                # re-running threads on a copied graph
@@ -212,9 +211,9 @@ class GraphRun:
         """A forward choice: copy the graph, re-run only the threads that need it
         (unfinished ones and IPI senders), then take the recorded choice."""
         _, snap, rec, pos = item
-        graph, done, handled, senders, idle, boundary, users = snap
+        graph, done, handled, senders, boundary, users = snap
         ex = self.ex
-        snap[6] = users - 1          # the last choice from a point takes its copy
+        snap[5] = users - 1          # the last choice from a point takes its copy
         self.g = g = graph.clone() if users > 1 else graph
         if self.model is not None:
             self.promising = any(e.flags & PROMISE for e in g.ev.values())
@@ -227,7 +226,6 @@ class GraphRun:
             ctx.frames, ctx.kinds = [], []       # finished: nothing left to run
             if handled is not None:
                 ctx.handled = handled[t]
-        self.idle = {t: s for t, s in idle.items() if t in skip}   # the rest re-polls
         self.replaying = True
         contexts, init = ex.contexts, self.init
         for s in g.order:
@@ -265,7 +263,7 @@ class GraphRun:
         ctxs = self.ex.contexts
         handled = {c.tid: c.handled for c in ctxs} if self.interrupts else None
         snap = [self.g.clone(), {c.tid: c.result for c in ctxs if c.done and not c.frames},
-                handled, frozenset(self.senders), dict(self.idle), dict(self.boundary), 0]
+                handled, frozenset(self.senders), dict(self.boundary), 0]
         self._snap_at = (key, snap)
         return snap
 
@@ -281,19 +279,17 @@ class GraphRun:
 
     def push_read(self, s, tid, rf, flags):
         snap = self._snapshot()
-        snap[6] += 1
+        snap[5] += 1
         self.stack.append(("snap", snap, (s, tid, "R", rf, flags), None))
 
     def push_write(self, s, tid, cell, pos, flags):
         snap = self._snapshot()
-        snap[6] += 1
+        snap[5] += 1
         self.stack.append(("snap", snap, (s, tid, "W", None, flags), pos))
 
     # -- the next event of a context --------------------------------------------
     def next_event(self, ctx):
         """'P' poll, 'R', 'W', 'F', or None if the context cannot move."""
-        if ctx.tid in self.idle:
-            return None
         if ctx.blocked is not None or ctx.done and ctx.op is None:
             # A CPU that waits (or has finished) with IRQs on looks for IPIs
             # only when one is pending for it: a look that would find none is
@@ -306,63 +302,45 @@ class GraphRun:
         op = ctx.op
         if op is None:
             return None
-        code = op.code
-        if code == 1:
-            return "R"
-        if code == 5:
-            # a monotone Await is read only once it holds (until then the
-            # thread is parked: no event; a write of the cell wakes it). A
-            # parked CPU with IRQs on still takes the IPIs sent to it.
-            if not op.monotone or self._holds(op):
-                return "R"
+        if self._parks(ctx) and not self._ends(op):
+            # parked (no event; a write of the cell wakes it); a CPU with
+            # IRQs on still takes the IPIs sent to it
             return "P" if self.interrupts and ctx.irqs and self._pending(ctx) else None
-        if code == 3:
-            if ctx.tid in self.aux:
-                return "W"
-            # spin_lock() on a held lock is parked like a monotone Await
-            if op.kind in BLOCKING_RMW and not self._free(op):
-                return "P" if self.interrupts and ctx.irqs and self._pending(ctx) else None
+        code = op.code
+        if code == 1 or code == 5:
             return "R"
+        if code == 3:
+            return "W" if ctx.tid in self.aux else "R"
         if code == 2:
             return "W"
         if code == 4:
             return "F"
         raise ScenarioError(f"{ctx.name}: cannot perform {op!r} under dpor")
 
+    def _latest_ends(self, cell, test) -> bool:
+        """Does ``test`` hold for ``cell``'s co-latest value? If not, the
+        thread waiting on it is parked until a write of ``cell`` wakes it."""
+        if test(self.g.value_of(self.g.co_max(cell), self.init[cell])):
+            return True
+        self.parked.add(cell)
+        return False
+
     def _pending(self, ctx) -> bool:
-        """Is an IPI sent to ``ctx``'s CPU that it has not taken? (If not,
-        the CPU is parked until a write of its ``ipi_sent`` wakes it.)"""
-        cell = sent_cell(ctx.cpu)
-        lst = self.g.co.get(cell)
-        if lst and self.g.ev[lst[-1]].value > ctx.handled:
-            return True
-        self.parked.add(cell)
-        return False
+        """Is an IPI sent to ``ctx``'s CPU that it has not taken?"""
+        return self._latest_ends(sent_cell(ctx.cpu), lambda v: v > ctx.handled)
 
-    def _free(self, op) -> bool:
-        """Would a blocking RMW (``spin_lock()``) succeed on its cell's
-        co-latest write? (If not, the thread is parked until a write of it.)"""
-        cell = op.cell
-        lst = self.g.co.get(cell)
-        if op.apply(self.g.ev[lst[-1]].value if lst else self.init[cell]) is not NO_WRITE:
-            return True
-        self.parked.add(cell)
-        return False
+    def _parks(self, ctx) -> bool:
+        """Is ``ctx`` at an op that parks while it waits: a monotone Await,
+        or the read part of a blocking RMW (``spin_lock()``)?"""
+        op = ctx.op
+        return op is not None and (op.code == 5 and op.monotone or op.code == 3
+                                   and op.kind in BLOCKING_RMW and ctx.tid not in self.aux)
 
-    def _parked_op(self, op) -> bool:
-        """Is ``op`` one that parks (a monotone Await, a blocking RMW)?"""
-        return op is not None and (op.code == 5 and op.monotone
-                                   or op.code == 3 and op.kind in BLOCKING_RMW)
-
-    def _holds(self, op) -> bool:
-        """Does a monotone Await's predicate hold for its cell's co-latest
-        write? (If not, the thread is parked until a write of the cell.)"""
-        cell = op.cells[0]
-        lst = self.g.co.get(cell)
-        if op.predicate(self.g.ev[lst[-1]].value if lst else self.init[cell]):
-            return True
-        self.parked.add(cell)
-        return False
+    def _ends(self, op) -> bool:
+        """Would the parking op ``op`` end its wait on its cell's latest write?"""
+        if op.code == 5:
+            return self._latest_ends(op.cells[0], op.predicate)
+        return self._latest_ends(op.cell, lambda v: op.apply(v) is not NO_WRITE)
 
     def perform(self, ctx, rec=None):
         if self.lenient and rec is not None and rec[4] & RMW_W and ctx.tid not in self.aux:
@@ -370,18 +348,15 @@ class GraphRun:
             # cmpxchg that fails with it): the graph loses that write
             return
         kind = self.next_event(ctx)
-        if kind == "R" and rec is not None and rec[4] & POLL and ctx.polled \
-                and self._parked_op(ctx.op) and ctx.tid not in self.aux and self._pending(ctx):
-            # the CPU took an IPI while parked at a monotone Await; the graph
-            # now has the write the Await waits for before that look (a
-            # revisit moved the look), and the Await reads it after the IPI
-            kind = "P"
-        elif rec is not None and rec[2] == "R" and not rec[4] & (POLL | IDLE) \
-                and (kind is None or kind == "P" and ctx.polled) and ctx.blocked is None \
-                and self._parked_op(ctx.op) and ctx.tid not in self.aux:
-            # rebuilt in the record's order, the wait's cell may not be free
-            # yet where the graph has it read (a revisit moved the read)
-            kind = "R"
+        if rec is not None and ctx.blocked is None and self._parks(ctx):
+            # Rebuilt in the record's order, a parked op's cell may already
+            # end the wait where the graph has the CPU take an IPI instead,
+            # or not yet where the graph has it read (a revisit moved the
+            # look or the read): the record says which.
+            if kind == "R" and rec[4] & POLL and ctx.polled:
+                kind = "P"
+            elif not rec[4] & (POLL | IDLE) and (kind is None or kind == "P" and ctx.polled):
+                kind = "R"
         if rec is not None and (kind is None or (kind == "P") != bool(rec[4] & (POLL | IDLE))
                                 or (kind != "P" and kind != rec[2])):
             if self.lenient:
@@ -495,8 +470,8 @@ class GraphRun:
 
     def _poll(self, ctx, rec):
         """A CPU with IRQs on looks for IPIs (reads its ``ipi_sent``) at a
-        boundary: it takes the new ones, or goes idle (done or waiting), or
-        performs its op tied to the look (``_after_poll``). Right before a
+        boundary: it takes the new ones, or performs its op tied to the look
+        (``_after_poll``); a waiting or finished CPU looks only to take them. Right before a
         ``local_irq_disable()`` the look *is* the cli when it finds nothing:
         IPIs sent after it (later in coherence) wait until IRQs are on again."""
         cell = sent_cell(ctx.cpu)
@@ -507,9 +482,7 @@ class GraphRun:
 
         # (a waiting, parked or finished CPU looks only when an IPI is
         # pending, and only to take it: ``next_event``)
-        op = ctx.op
-        waiting = ctx.done or ctx.blocked is not None or (
-            self._parked_op(op) and ctx.tid not in self.aux and ctx.polled)
+        waiting = ctx.done or ctx.blocked is not None or self._parks(ctx) and ctx.polled
 
         def ok(c):      # taking an IPI drains the store buffer first
             if g.value_of(c, init) <= ctx.handled:
@@ -534,8 +507,6 @@ class GraphRun:
             ctx.take_irqs(value)
         elif cli:       # no IPI yet: IRQs go off here, later ones wait for them on
             ctx.irq_disable()
-        elif ctx.done or ctx.blocked is not None:   # (only in a graph recorded before
-            self.idle[ctx.tid] = s                  # parking: a checkpoint's, say)
         else:
             self.boundary[ctx.tid] = s
 
@@ -577,21 +548,16 @@ class GraphRun:
         cell = op.cell
         if code == 3:                          # the read part of an atomic RMW
             def ok(c):
-                if op.kind in BLOCKING_RMW and op.apply(g.value_of(c, self.init[cell])) \
-                        is NO_WRITE:
-                    return False               # (a held lock: it parks instead)
-                if op.apply(g.value_of(c, self.init[cell])) is NO_WRITE or \
-                        g._wkey(c, cell) not in g.taken:
+                if op.apply(g.value_of(c, self.init[cell])) is NO_WRITE:
+                    return op.kind not in BLOCKING_RMW     # (a held lock: it parks instead)
+                if g._wkey(c, cell) not in g.taken:
                     return True
                 self._conflict(ctx, c)         # another RMW already read c
                 return False
             def meta(c):
                 v = self._value_read(rec, c, cell)
                 return op_meta(ctx, op, "R", success=op.apply(v) is not NO_WRITE)
-            def waits(c):
-                return op.apply(g.value_of(c, self.init[cell])) is NO_WRITE
             s, rf = self._choose_rf(ctx, cell, rec, RMW_R, ok, drain=True,
-                                    waits=waits if op.kind in BLOCKING_RMW else None,
                                     meta=meta if self.model is not None else None)
             if rf is None:
                 return
@@ -607,7 +573,7 @@ class GraphRun:
                     self._weak_added(s, meta(rf))
             self._bind(ctx, op, s)
             ctx.record_read(cell, rf, old)
-            if waits:       # spin_lock() on a held lock: waits like an Await
+            if waits:       # (a revisit moved spin_lock()'s read onto a held lock)
                 ctx.blocked = ("await", op, [(cell, rf)])
                 ctx.polled = False
             elif new is NO_WRITE:
@@ -959,7 +925,8 @@ class GraphRun:
         # blocked read only changes through a revisit, which is another
         # graph), so the leftmost movable context only moves right, except
         # a *parked* one: a CPU waiting or finished with IRQs on and no IPI
-        # pending, or a monotone Await that does not hold yet. It adds no
+        # pending, a monotone Await that does not hold yet, a spin_lock() on
+        # a held lock (``_parks``, ``_ends``). It adds no
         # event while it waits (so no graph is explored in which it waits
         # for ever), and a write of the cell it waits on sends the scan back
         # to the left.
@@ -986,7 +953,7 @@ class GraphRun:
         stuck = [c for c in ex.contexts if not c.done]
         for c in stuck:
             if c.blocked is None:
-                if self._parked_op(c.op) and c.tid not in self.aux:
+                if self._parks(c):
                     continue           # parked: its wait does not end, and nothing moves
                 return "blocked"
             for cell, w in c.blocked[2]:
@@ -996,9 +963,6 @@ class GraphRun:
                 later = lst if w == INIT else lst[lst.index(w) + 1:]
                 if any(g.ev[x].tid != c.tid for x in later):
                     return "blocked"
-        for tid, s in self.idle.items():
-            if g.ev[s].rf != g.co_max(g.ev[s].cell):
-                return "blocked"
         if stuck:
             ex.fail(stuck_violation(stuck))
             return "violation"
