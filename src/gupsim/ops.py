@@ -185,6 +185,18 @@ def _rmw_lock(old, arg, expected):
     return 1 if old == 0 else NO_WRITE
 
 
+def _rmw_bit_spin_lock(old, arg, expected):
+    return old | arg if not old & arg else NO_WRITE
+
+
+def _rmw_down_read(old, arg, expected):
+    return old + 1 if old >= 0 else NO_WRITE
+
+
+def _rmw_down_write(old, arg, expected):
+    return -1 if old == 0 else NO_WRITE
+
+
 RMW_KINDS: dict[str, Callable[[Any, Any, Any], Any]] = {
     "add": _rmw_add,
     "sub": _rmw_sub,
@@ -197,11 +209,16 @@ RMW_KINDS: dict[str, Callable[[Any, Any, Any], Any]] = {
     "xor": _rmw_xor,
     "lock": _rmw_lock,
     "trylock": _rmw_lock,
+    "bit_spin_lock": _rmw_bit_spin_lock,
+    "down_read": _rmw_down_read,
+    "down_write": _rmw_down_write,
 }
 
-BLOCKING_RMW = ("lock",)
+BLOCKING_RMW = ("lock", "bit_spin_lock", "down_read", "down_write")
 """RMW kinds that cannot fail: the thread waits until the op would write
-(``spin_lock()``: until the lock reads 0)."""
+(``spin_lock()``: until the lock reads 0; ``bit_spin_lock``: until the bits
+``arg`` are clear; ``down_read``: until no writer holds the count (< 0);
+``down_write``: until the count is 0). All take acquire order."""
 
 
 class Rmw(Op):
@@ -213,7 +230,10 @@ class Rmw(Op):
     ``or``/``andnot``/``and``/``xor`` (bit operations, as set_bit/clear_bit),
     ``lock`` (``spin_lock()``: waits until the cell is 0, then writes 1, with
     acquire order) and ``trylock`` (``spin_trylock()``: writes 1 if it reads
-    0, else fails). A failed cmpxchg, add_unless or trylock is a read only.
+    0, else fails); the other waiting kinds of ``BLOCKING_RMW`` (a bit lock,
+    an rwsem's count taken for reading or writing), acquire too, which are
+    plain acquire RMWs to a memory model (only ``lock``/``trylock`` are LKMM's
+    lock events). A failed cmpxchg, add_unless or trylock is a read only.
     ``reg``/``addr``/``data`` are dependencies, as for ``Load`` and ``Store``.
     """
 
@@ -225,8 +245,10 @@ class Rmw(Op):
         if kind not in RMW_KINDS:
             raise ValueError(f"kind={kind!r}: expected one of {', '.join(RMW_KINDS)}")
         _check("order", order, ORDERS)
-        if kind in ("lock", "trylock"):
+        if kind == "trylock" or kind in BLOCKING_RMW:
             order = "acquire"
+        if kind == "bit_spin_lock" and arg is None:
+            arg = 1
         self.cell, self.kind, self.arg, self.expected, self.order = (
             cell, kind, arg, expected, order)
         self._fn = RMW_KINDS[kind]
@@ -243,6 +265,9 @@ class Rmw(Op):
             body = f"add_unless {self.cell} += {self.arg!r} unless {self.expected!r}"
         elif self.kind in ("lock", "trylock"):
             return f"spin_{self.kind}({self.cell})"
+        elif self.kind in BLOCKING_RMW:
+            return f"{self.kind}({self.cell})" if self.arg in (None, 1) \
+                else f"{self.kind}({self.cell}, {self.arg!r})"
         else:
             body = f"{self.kind} {self.cell} {self.arg!r}"
         return body + ("" if self.order == "mb" else f" ({self.order})")

@@ -10,7 +10,7 @@ import pytest
 
 import gupsim.scenarios  # noqa: F401  (registers the scenarios)
 from gupsim.check import CheckConfig, check
-from gupsim.ops import Await, IrqDisable, IrqEnable, Load, SendIpi, Store
+from gupsim.ops import Await, IrqDisable, IrqEnable, Load, Rmw, SendIpi, Store
 from gupsim.spec import SCENARIOS, Program, ThreadSpec
 from test_dpor_waits_oracle import outcomes  # (results, final memory, violation kind)
 
@@ -106,3 +106,62 @@ def test_munmap_explores_no_blocked_graph(design, arch):
 def test_monotone_await_waits_on_one_cell():
     with pytest.raises(ValueError, match="one cell"):
         Await(("a", "b"), lambda a, b: a and b, monotone=True)
+
+
+LOCKS = {   # a waiting RMW and what releases it
+    "lock": lambda: Store("L", 0, order="unlock"),
+    "bit_spin_lock": lambda: Store("L", 0, order="release"),
+    "down_write": lambda: Store("L", 0, order="release"),
+    "down_read": lambda: Rmw("L", "sub", 1, order="release"),
+}
+
+
+def classes(factory, model):
+    """dpor's executions, their distinct classes and blocked graphs."""
+    from gupsim.check.strategies.dpor import class_digest
+    seen = set()
+    res = check(factory, CheckConfig(strategy="dpor", memory_model=model,
+                                     stop_on_first=False, count_classes=True),
+                observe=lambda o: seen.add(class_digest(o.signature)))
+    assert res.stats.exhausted
+    return res.stats.executions, len(seen), res.stats.blocked
+
+
+def lock_and_ipi(kind, spinner_cpu, ipi=True):
+    """The lock holder sends the spinner's CPU an IPI and waits for the ack
+    while the spinner waits for the lock with IRQs on (x86's TLB flush under
+    mmap_sem or page_table_lock); either may take the lock first."""
+    writer = kind == "down_read"      # (readers share: the holder is a writer)
+
+    def holder():
+        yield Rmw("L", "down_write" if writer else kind)
+        if ipi:
+            yield SendIpi([spinner_cpu], handler, wait=True)
+        yield LOCKS["down_write" if writer else kind]()
+
+    def spinner():
+        yield Rmw("L", kind)
+        r = yield Load("y")
+        yield LOCKS[kind]()
+        return r
+    bodies = (spinner, holder) if spinner_cpu == 0 else (holder, spinner)
+    return program(*bodies, memory={"x": 0, "y": 0, "f": 0, "L": 0})
+
+
+@pytest.mark.parametrize("model", ["sc", "tso"])
+@pytest.mark.parametrize("kind", sorted(LOCKS))
+@pytest.mark.parametrize("spinner_cpu", [0, 1])
+def test_a_cpu_waiting_for_a_lock_while_its_holder_sends_it_an_ipi(kind, spinner_cpu, model):
+    """Both orders of the lock: the spinner reads y = 0 if it takes the lock
+    first and 5 (the handler's) if it takes the holder's IPI while it waits.
+    Parked, its read has the holder in its past, so that it could have come
+    first is pushed when it parks. (Explored in the other thread order it
+    comes first by itself: one graph per class.)"""
+    factory = lock_and_ipi(kind, spinner_cpu)
+    smart, _ = outcomes(factory, "dpor", model)
+    brute, _ = outcomes(factory, "dfs", model)
+    assert smart == brute
+    assert {dict(r)["T0" if spinner_cpu == 0 else "T1"] for r, _, _ in smart} == {0, 5}
+    if spinner_cpu == 0:
+        executions, distinct, blocked = classes(factory, model)
+        assert (executions, blocked) == (distinct, 0)

@@ -2,7 +2,8 @@
 
 Brute force (dfs, every interleaving) against dpor on generated programs of
 three CPUs whose steps are loads, stores, critical sections under one
-``spin_lock()``, ``Await``s on a cell reaching a value, IPIs (waited for or
+``spin_lock()`` (one of them sends an IPI under it), an rwsem taken for reading
+or writing, ``Await``s on a cell reaching a value, IPIs (waited for or
 not) and IRQs-off regions. Both must reach the same outcomes: every thread's
 results, the final memory and the kind of violation (a deadlock when an await
 never holds). dpor may still explore redundant graphs here (blocked waits,
@@ -28,6 +29,8 @@ steps = st.one_of(
     st.builds(lambda c: ("cs", c), st.sampled_from(CELLS)),
     st.builds(lambda c, v: ("await", c, v), st.sampled_from(CELLS), st.integers(1, 2)),
     st.builds(lambda t, w: ("ipi", t, w), st.integers(0, 2), st.booleans()),
+    st.builds(lambda t: ("cs_ipi", t), st.integers(0, 2)),
+    st.builds(lambda c, w: ("sem", c, w), st.sampled_from(CELLS), st.booleans()),
     st.just(("irqs",)),
 )
 programs = st.lists(st.lists(steps, min_size=1, max_size=2), min_size=3, max_size=3)
@@ -52,6 +55,15 @@ def build(spec):
                 seen.append(r)
                 yield Store(step[1], r + 1)
                 yield Store("l", 0, order="unlock")
+            elif step[0] == "cs_ipi":                # an IPI sent under the lock
+                yield Rmw("l", "lock")
+                yield SendIpi([step[1] if step[1] != me else (me + 1) % n], handler, wait=True)
+                yield Store("l", 0, order="unlock")
+            elif step[0] == "sem":                   # down_write/down_read(s), a load, up
+                yield Rmw("s", "down_write" if step[2] else "down_read")
+                seen.append((yield Load(step[1])))
+                yield Store("s", 0, order="release") if step[2] else \
+                    Rmw("s", "sub", 1, order="release")
             elif step[0] == "await":
                 seen.append((yield Await((step[1],), lambda v, need=step[2]: v >= need,
                                          f"{step[1]} >= {step[2]}")))
@@ -65,7 +77,7 @@ def build(spec):
             yield IrqEnable()
         return tuple(seen)
     return lambda: Program([ThreadSpec(f"T{i}", body(i, s), cpu=i) for i, s in enumerate(spec)],
-                           {"x": 0, "y": 0, "l": 0})
+                           {"x": 0, "y": 0, "l": 0, "s": 0})
 
 
 def outcomes(factory, strategy, model, limit=None):
@@ -107,11 +119,16 @@ PINNED = [
     # a CPU parked at an IPI's ack takes an IPI; a revisit then moves that
     # look after the ack it waits for: rebuilt, the look is still a look
     [[("ipi", 0, False)], [("ipi", 1, True)], [("load", "y")]],
+    # a CPU waits for the lock while its holder sends it an IPI: parked, it
+    # takes the IPI, so its read has the holder in its past; that it could
+    # have taken the lock first (T1 reads y = 0) is pushed when it parks
+    [[("cs_ipi", 0)], [("cs", "y")], [("irqs",)]],
+    [[("sem", "y", True), ("cs_ipi", 2)], [("store", "y", 1)], [("cs", "x"), ("sem", "y", False)]],
 ]
 
 
 # (under tso, dfs finishes on these quickly; the others have 50,000+ interleavings)
-CASES = [(i, "sc") for i in range(len(PINNED))] + [(0, "tso"), (4, "tso"), (5, "tso")]
+CASES = [(i, "sc") for i in range(len(PINNED))] + [(0, "tso"), (4, "tso"), (5, "tso"), (6, "tso")]
 
 
 @pytest.mark.parametrize("spec,model", [(PINNED[i], m) for i, m in CASES],

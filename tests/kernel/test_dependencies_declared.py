@@ -88,14 +88,6 @@ ALLOWED = [
           "gupsim/kernel/gup/slow.py:_follow_or_fault",
           "MODEL: the write-pin-on-pagecache property's own load of page->mapping "
           "(for its Assert), not a kernel access."),
-    Allow("data", "gupsim/kernel/mm.py:down_read", "gupsim/kernel/mm.py:down_read",
-          "MODEL: down_read()'s cmpxchg takes its operands from the Await's read, "
-          "and an Await names no register; an Await's reads are never satisfied "
-          "early, so no store of the thread can pass them.", read_kind="await"),
-    Allow("addr", "gupsim/kernel/*", "gupsim/kernel/page.py:_await_zero",
-          "bit_spin_lock()'s wait for the lock word after a failed cmpxchg: an "
-          "Await carries no address dependency in the op vocabulary (no addr=); "
-          "the cmpxchg on the same word, which names it, comes first."),
 ]
 
 

@@ -1,8 +1,10 @@
 """mm_struct locking and the per-thread ``current``: kernel/rwsem.c, spinlocks.
 
 ``mmap_sem`` is an rwsem on one cell: the number of readers, or -1 while a
-writer holds it (MODEL: no writer preference or queueing; a waiter blocks on
-an Await until the lock can be taken, then takes it with a cmpxchg).
+writer holds it (MODEL: no writer preference or queueing; a waiter spins
+until the lock can be taken and takes it in one acquire RMW, which is what
+rwsem's fast path is when it succeeds: the 2013 rwsem-xadd adds a bias and
+looks at the old count, a writer cmpxchg()es 0 to its bias).
 ``page_table_lock`` is a spinlock on one cell (MODEL: split pte/pmd locks are
 folded into mm->page_table_lock; every pte/pmd updater in the model takes it).
 
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..ops import Await, Branch, Rmw, Store
+from ..ops import Rmw, Store
 
 EFAULT = 14
 ENOMEM = 12
@@ -39,22 +41,13 @@ class Task:
         return self.tables.pop(0) if self.tables else None
 
 
-def _first(v):
-    return v[0] if isinstance(v, tuple) else v
-
-
 def down_read(sem: str):
-    """down_read(): wait for no writer, then cmpxchg(count, n, n + 1); the
-    retry on a failed cmpxchg is a control dependency on its read.
-    MODEL: the cmpxchg's operands come from the Await's read, which names no
-    register (an Await's reads are never satisfied early, so no store of the
-    thread can pass them)."""
-    while True:
-        n = _first((yield Await((sem,), lambda v: v >= 0, f"down_read({sem})")))
-        old = yield Rmw(sem, "cmpxchg", n + 1, expected=n, order="acquire", reg="down_read")
-        yield Branch("down_read")
-        if old == n:
-            return
+    """down_read(): kernel/rwsem.c (every era). Waits while a writer holds
+    the count, then adds a reader with acquire order.
+    MODEL: one RMW that waits (``Rmw(sem, "down_read")``), not rwsem's
+    add-then-slow-path: the waiter sleeps in the kernel, and what it orders
+    once it has the lock is the same."""
+    yield Rmw(sem, "down_read", reg="down_read")
 
 
 def up_read(sem: str):
@@ -62,14 +55,11 @@ def up_read(sem: str):
 
 
 def down_write(sem: str):
-    """down_write(): cmpxchg(count, 0, -1) until it succeeds (a control
-    dependency on the cmpxchg's read)."""
-    while True:
-        yield Await((sem,), lambda v: v == 0, f"down_write({sem})")
-        old = yield Rmw(sem, "cmpxchg", -1, expected=0, order="acquire", reg="down_write")
-        yield Branch("down_write")
-        if old == 0:
-            return
+    """down_write(): kernel/rwsem.c (every era). Waits until no reader and
+    no writer holds the count, then takes it (-1) with acquire order.
+    MODEL: one RMW that waits (``Rmw(sem, "down_write")``), as for
+    ``down_read``."""
+    yield Rmw(sem, "down_write", reg="down_write")
 
 
 def up_write(sem: str):

@@ -215,27 +215,20 @@ def _put_single(k, pfn, refs=1, addr=()):
 
 
 def compound_lock(k, head, addr=()):
-    """bit_spin_lock(PG_compound_lock) with IRQs saved; returns the IRQ state.
-    The retry is a control dependency on the cmpxchg's read."""
+    """compound_lock(): bit_spin_lock(PG_compound_lock, &page->flags) with IRQs
+    saved (include/linux/mm.h, 2.6.38-4.4); returns the IRQ state.
+    MODEL: the lock bit is a cell of its own, and the lock is one acquire RMW
+    that waits until the bit is clear (``Rmw(cell, "bit_spin_lock")``):
+    test_and_set_bit_lock() retried while the bit reads set."""
     was_on = yield IrqDisable()
-    while True:
-        old = yield Rmw(k.compound_lock(head), "cmpxchg", 1, expected=0, order="acquire",
-                        reg="compound_lock", addr=addr)
-        yield Branch("compound_lock")
-        if old == 0:
-            return was_on
-        yield from _await_zero(k.compound_lock(head), "compound_lock")
+    yield Rmw(k.compound_lock(head), "bit_spin_lock", reg="compound_lock", addr=addr)
+    return was_on
 
 
 def compound_unlock(k, head, was_on, addr=()):
     yield Store(k.compound_lock(head), 0, order="release", addr=addr)
     if was_on:
         yield IrqEnable()
-
-
-def _await_zero(cell, label):
-    from ..ops import Await
-    yield Await((cell,), lambda v: v == 0, label)
 
 
 def put_page(k, pfn, addr=()):

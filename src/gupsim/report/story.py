@@ -69,6 +69,10 @@ def _flags(decoded: str):
     return (int(m.group(1)), set(m.group(2).split())) if m else None
 
 
+
+# the RMWs that wait for a lock, which take it with acquire order
+WAITING_LOCKS = ("spin_lock(", "bit_spin_lock(", "down_read(", "down_write(")
+
 class _Story:
     def __init__(self):
         self.entries: dict[str, str] = {}     # cell -> last decoded value seen
@@ -146,7 +150,7 @@ class _Story:
         name = cell.split(".", 1)[-1] if isinstance(cell, str) else str(cell)
         if kind == "U":
             return f"{name} {ev.get('old')} -> {value}" + (
-                " (acquire)" if "acquire" in op or op.startswith("spin_lock(") else "")
+                " (acquire)" if "acquire" in op or op.startswith(WAITING_LOCKS) else "")
         if kind == "R":
             return f"read {name} = {value}"
         if kind == "flush":

@@ -92,6 +92,8 @@ class GraphRun:
         self.dead = False                     # every choice was pushed elsewhere
         self.senders: set[int] = set()        # threads that sent an IPI
         self.boundary: dict[int, int] = {}    # tid -> its look for IPIs at this boundary
+        self.arrived: dict = {}              # tid -> True: parked at a blocking RMW (``_arrive``)
+        self.scanning = False                # extending (not rebuilding) the graph
         self.replaying = False                # re-running threads on a copied graph
         self.pending_pos = None
         self._snap_at = None
@@ -171,6 +173,8 @@ class GraphRun:
                 if new is NO_WRITE:
                     return False
                 g.add_read(s, tid, cell, rf, RMW_R, 3, value, drain=True)
+                if op.kind in BLOCKING_RMW:
+                    g.waiting.add(s)
                 ctx.record_read(cell, rf, value)
                 self.aux[tid] = [value, new, rf]
                 return True
@@ -211,13 +215,14 @@ class GraphRun:
         """A forward choice: copy the graph, re-run only the threads that need it
         (unfinished ones and IPI senders), then take the recorded choice."""
         _, snap, rec, pos = item
-        graph, done, handled, senders, boundary, users = snap
+        graph, done, handled, senders, boundary, users, arrived = snap
         ex = self.ex
         snap[5] = users - 1          # the last choice from a point takes its copy
         self.g = g = graph.clone() if users > 1 else graph
         if self.model is not None:
             self.promising = any(e.flags & PROMISE for e in g.ev.values())
         self.senders = set(senders)
+        self.arrived = dict(arrived)
         skip = {t for t in done if t not in senders}
         ex.start(skip)
         for t in skip:
@@ -263,7 +268,7 @@ class GraphRun:
         ctxs = self.ex.contexts
         handled = {c.tid: c.handled for c in ctxs} if self.interrupts else None
         snap = [self.g.clone(), {c.tid: c.result for c in ctxs if c.done and not c.frames},
-                handled, frozenset(self.senders), dict(self.boundary), 0]
+                handled, frozenset(self.senders), dict(self.boundary), 0, dict(self.arrived)]
         self._snap_at = (key, snap)
         return snap
 
@@ -305,6 +310,8 @@ class GraphRun:
         if self._parks(ctx) and not self._ends(op):
             # parked (no event; a write of the cell wakes it); a CPU with
             # IRQs on still takes the IPIs sent to it
+            if self.scanning and op.code == 3 and ctx.tid not in self.arrived:
+                self._arrive(ctx, op)
             return "P" if self.interrupts and ctx.irqs and self._pending(ctx) else None
         code = op.code
         if code == 1 or code == 5:
@@ -316,6 +323,24 @@ class GraphRun:
         if code == 4:
             return "F"
         raise ScenarioError(f"{ctx.name}: cannot perform {op!r} under dpor")
+
+    def _arrive(self, ctx, op):
+        """A blocking RMW (``spin_lock()``) finds its lock held: it parks, and
+        reads only once a write frees the lock, so its read then has the
+        holder in its past. That it could have come first is pushed now, as
+        its read would if it were added here: it reads a free value another
+        RMW read (the holder's take), which then revisits that RMW's read
+        (``_conflict``), if that RMW is not in its past yet. Once per arrival
+        (``arrived``): the read, when the lock is freed, pushes no conflict
+        again."""
+        self.arrived[ctx.tid] = True
+        g, cell = self.g, op.cell
+        cands = g.read_candidates(ctx.tid, cell, True) if self.model is None \
+            else coherent_reads(g, ctx.tid, cell)
+        for c in cands:
+            if op.apply(g.value_of(c, self.init[cell])) is not NO_WRITE \
+                    and g._wkey(c, cell) in g.taken:
+                self._conflict(ctx, c)
 
     def _latest_ends(self, cell, test) -> bool:
         """Does ``test`` hold for ``cell``'s co-latest value? If not, the
@@ -490,6 +515,8 @@ class GraphRun:
             return strict is None or c in strict
         def meta(c):    # only a look that takes IPIs is an acquire
             return POLL_META if g.value_of(c, init) > ctx.handled else POLL_NONE_META
+        if rec is not None and ctx.polled and self._parks(ctx) and ctx.op.code == 3:
+            self.arrived[ctx.tid] = True    # (rebuilt: it looks while parked)
         s, rf = self._choose_rf(ctx, cell, rec, flags, ok, meta=meta)
         if rf is None:
             return
@@ -552,7 +579,8 @@ class GraphRun:
                     return op.kind not in BLOCKING_RMW     # (a held lock: it parks instead)
                 if g._wkey(c, cell) not in g.taken:
                     return True
-                self._conflict(ctx, c)         # another RMW already read c
+                if tid not in self.arrived:    # (else pushed when it parked)
+                    self._conflict(ctx, c)     # another RMW already read c
                 return False
             def meta(c):
                 v = self._value_read(rec, c, cell)
@@ -569,10 +597,13 @@ class GraphRun:
             if not self.replaying:
                 g.add_read(s, tid, cell, rf, RMW_R | self.rev | (FAILED if waits else 0)
                            | promise, 3, old, drain=True)
+                if op.kind in BLOCKING_RMW:
+                    g.waiting.add(s)
                 if self.model is not None:
                     self._weak_added(s, meta(rf))
             self._bind(ctx, op, s)
             ctx.record_read(cell, rf, old)
+            self.arrived.pop(tid, None)
             if waits:       # (a revisit moved spin_lock()'s read onto a held lock)
                 ctx.blocked = ("await", op, [(cell, rf)])
                 ctx.polled = False
@@ -833,7 +864,7 @@ class GraphRun:
     def _may_read_early(self, x, cell, tid) -> bool:
         """Can the read ``x`` (in a new write's prefix) read that write early?"""
         e = self.g.ev[x]
-        return e.kind == "R" and e.cell == cell and e.tid != tid \
+        return e.kind == "R" and e.cell == cell and e.tid != tid and x not in self.g.waiting \
             and not e.flags & ~(REV | PROMISE | RMW_R) \
             and not (e.code == 3 and self.g.meta[x].tags & {"LKR", "LF"})
 
@@ -930,6 +961,7 @@ class GraphRun:
         # event while it waits (so no graph is explored in which it waits
         # for ever), and a write of the cell it waits on sends the scan back
         # to the left.
+        self.scanning = True
         while ex.violation is None and not self.dead:
             while i < n and self.next_event(contexts[i]) is None:
                 i += 1

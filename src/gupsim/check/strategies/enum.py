@@ -34,7 +34,7 @@ import time
 from itertools import permutations, product
 
 from ...errors import ScenarioError, UsageError
-from ...ops import LKMM_ACCESS_TAG, LKMM_FENCE_TAG, NO_WRITE
+from ...ops import BLOCKING_RMW, LKMM_ACCESS_TAG, LKMM_FENCE_TAG, NO_WRITE
 from ...spec import make_violation
 from ..execgraph import INIT_TID, Event, ExecutionGraph
 from ..result import Stats
@@ -153,7 +153,7 @@ def run_thread(factory, tid: int, values: list) -> Trace:
             tr.reads.append(len(evs) - 1)
             bind(op, len(evs) - 1)
             ctx.record_read(op.cell, len(evs) - 1, old)
-            if new is NO_WRITE and op.kind == "lock":   # waits for the lock for ever
+            if new is NO_WRITE and op.kind in BLOCKING_RMW:   # waits for ever
                 evs[-1]["tags"] = frozenset(("LKR",))
                 tr.waits = [len(evs) - 1]
                 tr.violation = "deadlock"
