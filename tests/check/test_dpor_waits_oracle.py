@@ -124,6 +124,15 @@ PINNED = [
     # have taken the lock first (T1 reads y = 0) is pushed when it parks
     [[("cs_ipi", 0)], [("cs", "y")], [("irqs",)]],
     [[("sem", "y", True), ("cs_ipi", 2)], [("store", "y", 1)], [("cs", "x"), ("sem", "y", False)]],
+    # three CPUs take the lock: the one that parked while the first held it
+    # may still come between the other two (the unlock it waited for, taken
+    # by the third, is a conflict its read pushes when it is freed)
+    [[("load", "x"), ("cs", "x")], [("cs", "x")], [("cs", "x")]],
+    [[("load", "x"), ("cs_ipi", 0)], [("cs", "x")], [("cs", "x")]],
+    # an RMW's write follows its read at once: a CPU whose wait for the lock
+    # ended must not read the unlock another CPU's lock has read but not yet
+    # written over (both would hold the lock: T0 and T1 both read x = 0)
+    [[("cs", "x")], [("cs", "x")], [("cs_ipi", 0)]],
 ]
 
 

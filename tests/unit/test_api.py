@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 import gupsim
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -46,3 +48,21 @@ def test_replay_returns_trace_even_without_violation(make_program):
     result = gupsim.replay(factory, "s1:1.0")
     assert result.violation is None
     assert [ev["thread"] for ev in result.trace] == ["T1", "T0"]
+
+
+@pytest.mark.parametrize("strategy,model", [("dfs", "sc"), ("random", "tso"), ("dpor", "sc"),
+                                            ("dpor", "tso"), ("dpor", "armv8"),
+                                            ("dpor", "lkmm")])
+def test_a_cell_the_memory_does_not_declare_is_a_scenario_error(strategy, model):
+    from gupsim.check import CheckConfig, check
+    from gupsim.errors import ScenarioError
+    from gupsim.ops import Rmw, Store
+    from gupsim.spec import Program, ThreadSpec
+
+    def body():
+        yield Rmw("L", "lock")
+        yield Store("L", 0, order="unlock")
+    with pytest.raises(ScenarioError, match="access to cell 'L', which the program's memory "
+                                            "does not declare"):
+        check(lambda: Program([ThreadSpec("T0", body(), cpu=0)], {"y": 0}),
+              CheckConfig(strategy=strategy, memory_model=model))

@@ -7,6 +7,21 @@ from typing import Any
 from ...ops import BLOCKING_RMW, NO_WRITE
 
 
+def undeclared_cell(cell, mem):
+    """The error for an access to a cell the program's memory does not declare."""
+    from ...errors import ScenarioError
+    near = sorted(mem)[:8]
+    return ScenarioError(f"access to cell {cell!r}, which the program's memory does "
+                         f"not declare (declared: {', '.join(near)}...)")
+
+
+class Declared(dict):
+    """A program's initial memory that refuses a cell it does not declare."""
+
+    def __missing__(self, cell):
+        raise undeclared_cell(cell, self)
+
+
 class SequentialConsistency:
     name = "sc"
 
@@ -17,10 +32,7 @@ class SequentialConsistency:
 
     def _known(self, cell: str) -> None:
         if cell not in self.mem:
-            from ...errors import ScenarioError
-            near = sorted(self.mem)[:8]
-            raise ScenarioError(f"access to cell {cell!r}, which the program's memory does "
-                                f"not declare (declared: {', '.join(near)}...)")
+            raise undeclared_cell(cell, self.mem)
 
     def visible(self, ctx, cell: str):
         try:

@@ -35,20 +35,22 @@ load-buffering graph that was explored already is skipped (its subtree is
 the same), and a complete execution reached again is counted as a
 duplicate, not an execution (a digest of each is kept).
 
-Waiting. A read that leaves its thread waiting (a false Await) is an
-event like any other: a later write that ends the wait revisits it, and
-the graph in which the wait stays is explored on and dropped (counted as
-blocked) when the write lands after it. Three waits do not need that
-graph: a CPU's look for IPIs while it waits or has finished (the IPI
-counter only grows), an Await declared ``monotone`` (an IPI's ack), and a
-blocking RMW (``spin_lock()``) on a held lock, which reads the unlock when
-it comes. Such a thread is *parked* instead, as an await that cannot
-proceed is not scheduled in Optimal-DPOR-Await (Jonsson, Lång and
-Sagonas, "Awaiting for Godot", FMCAD 2022): it adds no event until the
-cell holds what it waits for, then reads it (the look takes the IPI; the
-Await holds; the lock is free), in the exploration order of the other
-threads. A revisit can still move a lock's read onto a held lock (another
-RMW took the unlock it read first); that graph waits as before.
+Waiting. A read that leaves its thread waiting (a false Await, a
+blocking RMW such as ``spin_lock()`` on a held lock) is an event like any
+other: a later write that ends the wait revisits it, and the graph in which
+the wait stays is explored on and dropped (counted as blocked) when the
+write lands after it. Two waits do not need that graph: a CPU's look for
+IPIs while it waits or has finished (the IPI counter only grows) and an
+Await declared ``monotone`` (an IPI's ack). Such a thread is *parked*
+instead, as an await that cannot proceed is not scheduled in
+Optimal-DPOR-Await (Jonsson, Lång and Sagonas, "Awaiting for Godot", FMCAD
+2022): it adds no event until the cell holds what it waits for, then reads
+it (the look takes the IPI; the Await holds), in the exploration order of
+the other threads. A lock is not parked: its read, added when the thread
+gets to it, is what pushes the graphs where it took the lock before the
+holder (``_conflict``), and that needs the read's past to be the thread's
+own; a read parked until the unlock has the holder in its past (the unlock,
+an IPI the holder sent it while it waited), and those orders were lost.
 
 Threads are Python generators, which cannot be copied: every graph popped
 from the stack is rebuilt by running a fresh world and feeding each thread the
@@ -64,6 +66,7 @@ import time
 
 from ...errors import NondeterminismError, ScenarioError
 from ...ops import BLOCKING_RMW, NO_WRITE
+from ..memory.sc import Declared
 from ..context import sent_cell
 from ..explorer import Outcome, build_result, run_schedule
 from ..graph import (AWAIT, CHOOSE, CLI, DRAINW, FAILED, IDLE, INIT, LAST, POLL, PROMISE, REV,
@@ -86,14 +89,12 @@ class GraphRun:
     def __init__(self, factory, item, stack, stats, memory_model="sc"):
         self.ex = ex = Execution(factory, None, start=False)
         self.stack, self.stats = stack, stats
-        self.init = ex.init
+        self.init = Declared(ex.init)      # (an undeclared cell: ScenarioError)
         self.interrupts = ex.program.interrupts
         self.aux: dict[int, list] = {}        # tid -> in-flight RMW / Await state
         self.dead = False                     # every choice was pushed elsewhere
         self.senders: set[int] = set()        # threads that sent an IPI
         self.boundary: dict[int, int] = {}    # tid -> its look for IPIs at this boundary
-        self.arrived: dict = {}              # tid -> True: parked at a blocking RMW (``_arrive``)
-        self.scanning = False                # extending (not rebuilding) the graph
         self.replaying = False                # re-running threads on a copied graph
         self.pending_pos = None
         self._snap_at = None
@@ -215,14 +216,13 @@ class GraphRun:
         """A forward choice: copy the graph, re-run only the threads that need it
         (unfinished ones and IPI senders), then take the recorded choice."""
         _, snap, rec, pos = item
-        graph, done, handled, senders, boundary, users, arrived = snap
+        graph, done, handled, senders, boundary, users = snap
         ex = self.ex
         snap[5] = users - 1          # the last choice from a point takes its copy
         self.g = g = graph.clone() if users > 1 else graph
         if self.model is not None:
             self.promising = any(e.flags & PROMISE for e in g.ev.values())
         self.senders = set(senders)
-        self.arrived = dict(arrived)
         skip = {t for t in done if t not in senders}
         ex.start(skip)
         for t in skip:
@@ -268,7 +268,7 @@ class GraphRun:
         ctxs = self.ex.contexts
         handled = {c.tid: c.handled for c in ctxs} if self.interrupts else None
         snap = [self.g.clone(), {c.tid: c.result for c in ctxs if c.done and not c.frames},
-                handled, frozenset(self.senders), dict(self.boundary), 0, dict(self.arrived)]
+                handled, frozenset(self.senders), dict(self.boundary), 0]
         self._snap_at = (key, snap)
         return snap
 
@@ -310,8 +310,6 @@ class GraphRun:
         if self._parks(ctx) and not self._ends(op):
             # parked (no event; a write of the cell wakes it); a CPU with
             # IRQs on still takes the IPIs sent to it
-            if self.scanning and op.code == 3 and ctx.tid not in self.arrived:
-                self._arrive(ctx, op)
             return "P" if self.interrupts and ctx.irqs and self._pending(ctx) else None
         code = op.code
         if code == 1 or code == 5:
@@ -323,24 +321,6 @@ class GraphRun:
         if code == 4:
             return "F"
         raise ScenarioError(f"{ctx.name}: cannot perform {op!r} under dpor")
-
-    def _arrive(self, ctx, op):
-        """A blocking RMW (``spin_lock()``) finds its lock held: it parks, and
-        reads only once a write frees the lock, so its read then has the
-        holder in its past. That it could have come first is pushed now, as
-        its read would if it were added here: it reads a free value another
-        RMW read (the holder's take), which then revisits that RMW's read
-        (``_conflict``), if that RMW is not in its past yet. Once per arrival
-        (``arrived``): the read, when the lock is freed, pushes no conflict
-        again."""
-        self.arrived[ctx.tid] = True
-        g, cell = self.g, op.cell
-        cands = g.read_candidates(ctx.tid, cell, True) if self.model is None \
-            else coherent_reads(g, ctx.tid, cell)
-        for c in cands:
-            if op.apply(g.value_of(c, self.init[cell])) is not NO_WRITE \
-                    and g._wkey(c, cell) in g.taken:
-                self._conflict(ctx, c)
 
     def _latest_ends(self, cell, test) -> bool:
         """Does ``test`` hold for ``cell``'s co-latest value? If not, the
@@ -355,11 +335,14 @@ class GraphRun:
         return self._latest_ends(sent_cell(ctx.cpu), lambda v: v > ctx.handled)
 
     def _parks(self, ctx) -> bool:
-        """Is ``ctx`` at an op that parks while it waits: a monotone Await,
-        or the read part of a blocking RMW (``spin_lock()``)?"""
+        """Is ``ctx`` at an op that parks while it waits (a monotone Await)?
+        A blocking RMW (``spin_lock()``) on a held lock does not park: its
+        read is added when the thread gets there, so that it could have taken
+        the lock before the holder is pushed then (``_conflict``) with only
+        its own past; parked, it would read only once the lock is free, with
+        the holder (its unlock, an IPI it sent) in its past."""
         op = ctx.op
-        return op is not None and (op.code == 5 and op.monotone or op.code == 3
-                                   and op.kind in BLOCKING_RMW and ctx.tid not in self.aux)
+        return op is not None and op.code == 5 and op.monotone
 
     def _ends(self, op) -> bool:
         """Would the parking op ``op`` end its wait on its cell's latest write?"""
@@ -515,8 +498,6 @@ class GraphRun:
             return strict is None or c in strict
         def meta(c):    # only a look that takes IPIs is an acquire
             return POLL_META if g.value_of(c, init) > ctx.handled else POLL_NONE_META
-        if rec is not None and ctx.polled and self._parks(ctx) and ctx.op.code == 3:
-            self.arrived[ctx.tid] = True    # (rebuilt: it looks while parked)
         s, rf = self._choose_rf(ctx, cell, rec, flags, ok, meta=meta)
         if rf is None:
             return
@@ -575,17 +556,19 @@ class GraphRun:
         cell = op.cell
         if code == 3:                          # the read part of an atomic RMW
             def ok(c):
-                if op.apply(g.value_of(c, self.init[cell])) is NO_WRITE:
-                    return op.kind not in BLOCKING_RMW     # (a held lock: it parks instead)
-                if g._wkey(c, cell) not in g.taken:
+                if op.apply(g.value_of(c, self.init[cell])) is NO_WRITE or \
+                        g._wkey(c, cell) not in g.taken:
                     return True
-                if tid not in self.arrived:    # (else pushed when it parked)
-                    self._conflict(ctx, c)     # another RMW already read c
+                self._conflict(ctx, c)         # another RMW already read c
                 return False
+
+            def waits(c):
+                return op.apply(g.value_of(c, self.init[cell])) is NO_WRITE
             def meta(c):
                 v = self._value_read(rec, c, cell)
                 return op_meta(ctx, op, "R", success=op.apply(v) is not NO_WRITE)
             s, rf = self._choose_rf(ctx, cell, rec, RMW_R, ok, drain=True,
+                                    waits=waits if op.kind in BLOCKING_RMW else None,
                                     meta=meta if self.model is not None else None)
             if rf is None:
                 return
@@ -603,8 +586,7 @@ class GraphRun:
                     self._weak_added(s, meta(rf))
             self._bind(ctx, op, s)
             ctx.record_read(cell, rf, old)
-            self.arrived.pop(tid, None)
-            if waits:       # (a revisit moved spin_lock()'s read onto a held lock)
+            if waits:       # spin_lock() on a held lock: waits like an Await
                 ctx.blocked = ("await", op, [(cell, rf)])
                 ctx.polled = False
             elif new is NO_WRITE:
@@ -956,22 +938,30 @@ class GraphRun:
         # blocked read only changes through a revisit, which is another
         # graph), so the leftmost movable context only moves right, except
         # a *parked* one: a CPU waiting or finished with IRQs on and no IPI
-        # pending, a monotone Await that does not hold yet, a spin_lock() on
-        # a held lock (``_parks``, ``_ends``). It adds no
-        # event while it waits (so no graph is explored in which it waits
-        # for ever), and a write of the cell it waits on sends the scan back
-        # to the left.
-        self.scanning = True
+        # pending, or a monotone Await that does not hold yet (``_parks``,
+        # ``_ends``). It adds no event while it waits (so no graph is
+        # explored in which it waits for ever), and a write of the cell it
+        # waits on sends the scan back to the left.
+        # An RMW's write follows its read at once: until it is in, the write
+        # its read read is not taken, and another RMW could read it too.
+        self.woke = False
+        for c in contexts:
+            if c.tid in self.aux and c.op is not None and c.op.code == 3:
+                self.perform(c)          # (a graph rebuilt with an RMW half in)
         while ex.violation is None and not self.dead:
+            if self.woke:        # a parked thread to the left may move now
+                i = 0
+                self.parked.clear()
             while i < n and self.next_event(contexts[i]) is None:
                 i += 1
             if i == n:
                 return
             self.woke = False
-            self.perform(contexts[i])
-            if self.woke:        # a parked thread to the left may move now
-                i = 0
-                self.parked.clear()
+            ctx = contexts[i]
+            self.perform(ctx)
+            if ctx.tid in self.aux and ctx.op is not None and ctx.op.code == 3 \
+                    and ex.violation is None and not self.dead:
+                self.perform(ctx)
 
     def outcome(self):
         """'violation', 'complete' or 'blocked' (a redundant, stale-blocked graph)."""
