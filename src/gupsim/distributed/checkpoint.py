@@ -20,9 +20,13 @@ executions counted (``base_digests`` and a third field per ledger entry, see
 same fields; its pending graphs are those of the exploration with parked
 waits (a CPU's look for IPIs while it waits, a monotone Await: no event
 until what they wait for is there) and of the kernel model whose
-``spin_lock()`` is the lock primitive. A version 1 or 2 file holds graphs
-with the older events (a wait read, a cmpxchg loop), which this
-exploration cannot rebuild: it is refused with one line.
+``spin_lock()`` is the lock primitive. Version 4 has the same fields; its
+pending graphs are those of the kernel model whose rwsems and bit locks
+are RMWs that wait, explored with a lock's read added where the CPU
+reaches it (not parked) and an RMW's write right after its read. A file of
+an older version holds graphs with other events (a wait read, a cmpxchg
+loop, a parked lock), which this exploration cannot rebuild: it is refused
+with one line.
 """
 
 from __future__ import annotations
@@ -34,8 +38,8 @@ from pathlib import Path
 from ..errors import UsageError
 
 FORMAT = "gupsim-checkpoint"
-VERSION = 3
-READS = (3,)               # the versions ``load`` reads
+VERSION = 4
+READS = (4,)               # the versions ``load`` reads
 
 
 def encode(value):
@@ -141,10 +145,10 @@ def load(path: str | os.PathLike) -> dict:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise UsageError(f"{path}: not a gupsim checkpoint (no \"format\": \"{FORMAT}\"); "
                          f"write one with `gupsim check SCENARIO --checkpoint {path}`")
-    if data.get("version") in (1, 2):
+    if data.get("version") in (1, 2, 3):
         raise UsageError(f"{path}: checkpoint version {data['version']} was written by an "
                          f"older gupsim, whose pending graphs this one cannot rebuild (waits "
-                         f"and spin_lock() are explored differently now); run the check "
+                         f"and locks are explored differently now); run the check "
                          f"again with --checkpoint {path}")
     if data.get("version") not in READS:
         raise UsageError(f"{path}: checkpoint version {data.get('version')!r}; this gupsim "
