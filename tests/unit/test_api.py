@@ -52,7 +52,7 @@ def test_replay_returns_trace_even_without_violation(make_program):
 
 @pytest.mark.parametrize("strategy,model", [("dfs", "sc"), ("random", "tso"), ("dpor", "sc"),
                                             ("dpor", "tso"), ("dpor", "armv8"),
-                                            ("dpor", "lkmm")])
+                                            ("dpor", "lkmm"), ("enum", "armv8")])
 def test_a_cell_the_memory_does_not_declare_is_a_scenario_error(strategy, model):
     from gupsim.check import CheckConfig, check
     from gupsim.errors import ScenarioError

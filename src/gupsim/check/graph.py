@@ -51,7 +51,6 @@ class Graph:
         self.reads: dict[str, list[int]] = {}   # cell -> its reads, in ``order``
         self.top = -1
         self.meta: dict = {}             # weak models: stamp -> weakgraph.Meta
-        self.waiting: set = set()        # reads of waiting RMWs (acquire: never read early)
 
     def stamp(self) -> int:
         self.top += 1
@@ -63,7 +62,6 @@ class Graph:
         g.ev, g.anc, g.porf = dict(self.ev), dict(self.anc), dict(self.porf)
         g.co = {c: list(ws) for c, ws in self.co.items()}
         g.meta = dict(self.meta)
-        g.waiting = set(self.waiting)
         g.readers = {k: list(v) for k, v in self.readers.items()}
         g.taken = set(self.taken)
         g.last, g.order = dict(self.last), list(self.order)

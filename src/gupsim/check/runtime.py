@@ -25,6 +25,7 @@ from ..ops import NO_WRITE
 from ..spec import Program, Violation, make_violation
 from .context import Context, done_cell, sent_cell, short, source_of
 from .memory import get_model
+from .memory.sc import Declared
 
 STEP, IRQ_ACTION, FLUSH = "s", "i", "f"
 
@@ -92,7 +93,7 @@ class Execution:
             for cpu in by_cpu:
                 init.setdefault(sent_cell(cpu), 0)
                 init.setdefault(done_cell(cpu), 0)
-        self.init = init
+        self.init = Declared(init)     # (an undeclared cell: ScenarioError)
         self.mem = get_model(memory_model)(init) if memory_model else None
         self.step_invariants = [i for i in program.invariants if i.when == "always"]
         self.end_invariants = [i for i in program.invariants if i.when == "end"]

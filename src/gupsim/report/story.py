@@ -20,6 +20,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..ops import BLOCKING_RMW, Rmw
+
 ACCESSORS = frozenset({
     "read_entry", "write_entry", "xchg_entry", "lockless_read", "_put_single",
     "_send_ipi", "_sync_ipi", "handler", "gup_thread", "futex_thread",
@@ -69,9 +71,8 @@ def _flags(decoded: str):
     return (int(m.group(1)), set(m.group(2).split())) if m else None
 
 
-
-# the RMWs that wait for a lock, which take it with acquire order
-WAITING_LOCKS = ("spin_lock(", "bit_spin_lock(", "down_read(", "down_write(")
+# how the RMWs that wait for a lock are described (each takes it with acquire order)
+WAITING_LOCKS = tuple(Rmw("c", kind).describe().split("(")[0] + "(" for kind in BLOCKING_RMW)
 
 class _Story:
     def __init__(self):

@@ -66,7 +66,6 @@ import time
 
 from ...errors import NondeterminismError, ScenarioError
 from ...ops import BLOCKING_RMW, NO_WRITE
-from ..memory.sc import Declared
 from ..context import sent_cell
 from ..explorer import Outcome, build_result, run_schedule
 from ..graph import (AWAIT, CHOOSE, CLI, DRAINW, FAILED, IDLE, INIT, LAST, POLL, PROMISE, REV,
@@ -89,7 +88,7 @@ class GraphRun:
     def __init__(self, factory, item, stack, stats, memory_model="sc"):
         self.ex = ex = Execution(factory, None, start=False)
         self.stack, self.stats = stack, stats
-        self.init = Declared(ex.init)      # (an undeclared cell: ScenarioError)
+        self.init = ex.init
         self.interrupts = ex.program.interrupts
         self.aux: dict[int, list] = {}        # tid -> in-flight RMW / Await state
         self.dead = False                     # every choice was pushed elsewhere
@@ -174,8 +173,6 @@ class GraphRun:
                 if new is NO_WRITE:
                     return False
                 g.add_read(s, tid, cell, rf, RMW_R, 3, value, drain=True)
-                if op.kind in BLOCKING_RMW:
-                    g.waiting.add(s)
                 ctx.record_read(cell, rf, value)
                 self.aux[tid] = [value, new, rf]
                 return True
@@ -555,15 +552,15 @@ class GraphRun:
             return
         cell = op.cell
         if code == 3:                          # the read part of an atomic RMW
+            def waits(c):
+                return op.apply(g.value_of(c, self.init[cell])) is NO_WRITE
+
             def ok(c):
-                if op.apply(g.value_of(c, self.init[cell])) is NO_WRITE or \
-                        g._wkey(c, cell) not in g.taken:
+                if waits(c) or g._wkey(c, cell) not in g.taken:
                     return True
                 self._conflict(ctx, c)         # another RMW already read c
                 return False
 
-            def waits(c):
-                return op.apply(g.value_of(c, self.init[cell])) is NO_WRITE
             def meta(c):
                 v = self._value_read(rec, c, cell)
                 return op_meta(ctx, op, "R", success=op.apply(v) is not NO_WRITE)
@@ -580,8 +577,6 @@ class GraphRun:
             if not self.replaying:
                 g.add_read(s, tid, cell, rf, RMW_R | self.rev | (FAILED if waits else 0)
                            | promise, 3, old, drain=True)
-                if op.kind in BLOCKING_RMW:
-                    g.waiting.add(s)
                 if self.model is not None:
                     self._weak_added(s, meta(rf))
             self._bind(ctx, op, s)
@@ -846,7 +841,7 @@ class GraphRun:
     def _may_read_early(self, x, cell, tid) -> bool:
         """Can the read ``x`` (in a new write's prefix) read that write early?"""
         e = self.g.ev[x]
-        return e.kind == "R" and e.cell == cell and e.tid != tid and x not in self.g.waiting \
+        return e.kind == "R" and e.cell == cell and e.tid != tid \
             and not e.flags & ~(REV | PROMISE | RMW_R) \
             and not (e.code == 3 and self.g.meta[x].tags & {"LKR", "LF"})
 
@@ -946,7 +941,7 @@ class GraphRun:
         # its read read is not taken, and another RMW could read it too.
         self.woke = False
         for c in contexts:
-            if c.tid in self.aux and c.op is not None and c.op.code == 3:
+            if self._rmw_half(c):
                 self.perform(c)          # (a graph rebuilt with an RMW half in)
         while ex.violation is None and not self.dead:
             if self.woke:        # a parked thread to the left may move now
@@ -959,9 +954,12 @@ class GraphRun:
             self.woke = False
             ctx = contexts[i]
             self.perform(ctx)
-            if ctx.tid in self.aux and ctx.op is not None and ctx.op.code == 3 \
-                    and ex.violation is None and not self.dead:
+            if self._rmw_half(ctx) and ex.violation is None and not self.dead:
                 self.perform(ctx)
+
+    def _rmw_half(self, ctx) -> bool:
+        """Has ``ctx`` read for an RMW whose write is still to come?"""
+        return ctx.tid in self.aux and ctx.op is not None and ctx.op.code == 3
 
     def outcome(self):
         """'violation', 'complete' or 'blocked' (a redundant, stale-blocked graph)."""

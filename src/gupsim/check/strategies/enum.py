@@ -37,6 +37,7 @@ from ...errors import ScenarioError, UsageError
 from ...ops import BLOCKING_RMW, LKMM_ACCESS_TAG, LKMM_FENCE_TAG, NO_WRITE
 from ...spec import make_violation
 from ..execgraph import INIT_TID, Event, ExecutionGraph
+from ..memory.sc import undeclared_cell
 from ..result import Stats
 from ..runtime import Execution
 
@@ -154,7 +155,8 @@ def run_thread(factory, tid: int, values: list) -> Trace:
             bind(op, len(evs) - 1)
             ctx.record_read(op.cell, len(evs) - 1, old)
             if new is NO_WRITE and op.kind in BLOCKING_RMW:   # waits for ever
-                evs[-1]["tags"] = frozenset(("LKR",))
+                if lock:
+                    evs[-1]["tags"] = frozenset(("LKR",))
                 tr.waits = [len(evs) - 1]
                 tr.violation = "deadlock"
                 break
@@ -203,7 +205,10 @@ def thread_traces(factory, tid, domain) -> list[tuple[tuple, Trace]]:
         try:
             out.append((tuple(values), run_thread(factory, tid, values)))
         except _Need as need:
-            choices = [domain.get(c, ()) for c in need.cells]
+            missing = [c for c in need.cells if c not in domain]
+            if missing:
+                raise undeclared_cell(missing[0], domain)
+            choices = [domain[c] for c in need.cells]
             for combo in reversed(list(product(*choices))):
                 stack.append(values + list(combo))
     out.sort(key=lambda p: _key(p[0]))
@@ -237,7 +242,9 @@ def all_traces(factory, init, nthreads):
             for _, tr in per:
                 for ev in tr.events:
                     if ev["kind"] == "W":
-                        vals = domain.setdefault(ev["cell"], [])
+                        if ev["cell"] not in init:
+                            raise undeclared_cell(ev["cell"], init)
+                        vals = domain[ev["cell"]]
                         if ev["value"] not in vals:
                             vals.append(ev["value"])
                             grown = True
