@@ -73,7 +73,7 @@ def test_checkpoint_then_resume_on_the_command_line(tmp_path):
     first = run("check", "bench/lastzero", "--param", "n=7", "--checkpoint", path, "--json")
     assert first.exit_code == 0
     data = json.loads(open(path).read())
-    assert data["format"] == "gupsim-checkpoint" and data["version"] == 4
+    assert data["format"] == "gupsim-checkpoint" and data["version"] == 5
     assert data["frontier"] == []         # finished: nothing left to do
     again = run("resume", path, "--json")
     assert json.loads(again.output)["stats"]["executions"] == \

@@ -119,7 +119,7 @@ def test_a_checkpoint_after_any_task_resumes_to_one_workers_result(tmp_path, cas
         path = tmp_path / f"c{stop_after}.json"
         ckpt.save(path, coord.state())
         data = ckpt.load(path)
-        assert data["version"] == 4
+        assert data["version"] == 5
         promises += sum(len(rec) == 6 for _, item in data["frontier"]
                         for rec in ckpt.decode(item)[1])
         found += data["found"] is not None and data["frontier"] != []
@@ -160,10 +160,11 @@ def test_a_copied_graph_becomes_records_that_rebuild_it_load_buffering_included(
     assert checked > 20
 
 
-@pytest.mark.parametrize("version", [1, 2, 3])
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
 def test_an_older_checkpoint_is_refused_with_one_line(tmp_path, version):
-    """Versions 1 and 2 hold graphs with wait reads and cmpxchg-loop locks,
-    which the exploration with parked waits cannot rebuild."""
+    """Versions 1-4 hold graphs with other wait events (wait reads,
+    cmpxchg-loop locks, parked locks, lock reads revisited by the release),
+    which this exploration cannot rebuild."""
     from gupsim.errors import UsageError
     from gupsim.programs.dpor_bench import BENCHMARKS
     factory = lambda: BENCHMARKS["lastzero"].build(5)  # noqa: E731

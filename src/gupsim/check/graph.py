@@ -51,6 +51,7 @@ class Graph:
         self.reads: dict[str, list[int]] = {}   # cell -> its reads, in ``order``
         self.top = -1
         self.meta: dict = {}             # weak models: stamp -> weakgraph.Meta
+        self.woken: dict = {}            # WOKEN read -> (rf, flags, irqs on) it waited with
 
     def stamp(self) -> int:
         self.top += 1
@@ -62,6 +63,7 @@ class Graph:
         g.ev, g.anc, g.porf = dict(self.ev), dict(self.anc), dict(self.porf)
         g.co = {c: list(ws) for c, ws in self.co.items()}
         g.meta = dict(self.meta)
+        g.woken = dict(self.woken)
         g.readers = {k: list(v) for k, v in self.readers.items()}
         g.taken = set(self.taken)
         g.last, g.order = dict(self.last), list(self.order)
@@ -238,21 +240,39 @@ CLI = 2048               # a poll right before local_irq_disable(): if it takes 
                          # IPI, IRQs go off at the poll (it stands for the cli step)
 PROMISE = 4096           # weak models: a read of a write added after it (load
                          # buffering: the write's po | rf prefix holds the read)
+WAKE = 8192              # (record) a waiting lock's read made again in place, from
+                         # the writes after the one it read (rf field)
+WOKEN = 16384            # a lock's read made again in place (``Graph.woken``)
+SPIN = 32768             # a waiting lock's read that waits on for an IPI pending
+                         # for its CPU (the lock's release is seen after the handler)
 
 
 def maximal(g: Graph, e: int, prefix: int) -> bool:
-    """Was ``e`` added maximally w.r.t. the events before it plus ``prefix``?"""
+    """Was ``e`` added maximally w.r.t. the events before it plus ``prefix``?
+    A WOKEN read stands for two graphs, the one where it waits with what it
+    read first and the one where it was revisited: it is maximal if it is
+    so in either (they exclude each other: the write that woke it is in
+    ``prefix`` or not)."""
     ev = g.ev[e]
     if ev.kind == "F":
         return True
     lst = g.co.get(ev.cell, ())
     if ev.kind == "R":
-        w = ev.rf
-        if ev.flags & REV and not (prefix >> w) & 1:
-            return False     # re-adding it would not find the write it reads
-        start = 0 if w == INIT else lst.index(w) + 1
-    else:
-        start = lst.index(e) + 1
+        if ev.flags & WOKEN:
+            rf, flags, _ = g.woken[e]
+            if _maximal_read(lst, e, rf, flags, prefix):
+                return True
+        return _maximal_read(lst, e, ev.rf, ev.flags, prefix)
+    return _none_after(lst, lst.index(e) + 1, e, prefix)
+
+
+def _maximal_read(lst, e, w, flags, prefix) -> bool:
+    if flags & REV and (w == INIT or not (prefix >> w) & 1):
+        return False     # re-adding it would not find the write it reads
+    return _none_after(lst, 0 if w == INIT else lst.index(w) + 1, e, prefix)
+
+
+def _none_after(lst, start, e, prefix) -> bool:
     for w2 in lst[start:]:
         if w2 <= e or (prefix >> w2) & 1:
             return False

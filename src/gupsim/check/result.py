@@ -17,8 +17,9 @@ class Stats:
     blocked: int = 0             # executions cut short as redundant (should be 0 for dpor)
     duplicates: int = 0          # graphs reached again: executions whose class was seen
     #                              before (counted if asked; always under the weak models)
-    #                              and, under the weak models, load-buffering work items
-    #                              explored already (skipped with their subtree)
+    #                              and work items explored already, skipped with their
+    #                              subtree (load-buffering graphs under the weak models;
+    #                              a lock's read woken in place or spinning on: dpor)
     classes: int | None = None   # distinct reads-from/coherence classes (if counted)
     events: int = 0              # shared accesses performed, replays included
     seconds: float = 0.0

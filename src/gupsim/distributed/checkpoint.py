@@ -23,8 +23,11 @@ until what they wait for is there) and of the kernel model whose
 ``spin_lock()`` is the lock primitive. Version 4 has the same fields; its
 pending graphs are those of the kernel model whose rwsems and bit locks
 are RMWs that wait, explored with a lock's read added where the CPU
-reaches it (not parked) and an RMW's write right after its read. A file of
-an older version holds graphs with other events (a wait read, a cmpxchg
+reaches it (not parked) and an RMW's write right after its read. Version 5
+has the same fields; its pending graphs may hold a lock's read woken in
+place (a record with the write it first waited on) or spinning on for an
+IPI, and the write that releases a lock does not revisit a read waiting for
+it. A file of an older version holds graphs with other events (a wait read, a cmpxchg
 loop, a parked lock), which this exploration cannot rebuild: it is refused
 with one line.
 """
@@ -38,8 +41,8 @@ from pathlib import Path
 from ..errors import UsageError
 
 FORMAT = "gupsim-checkpoint"
-VERSION = 4
-READS = (4,)               # the versions ``load`` reads
+VERSION = 5
+READS = (5,)               # the versions ``load`` reads
 
 
 def encode(value):
@@ -145,7 +148,7 @@ def load(path: str | os.PathLike) -> dict:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise UsageError(f"{path}: not a gupsim checkpoint (no \"format\": \"{FORMAT}\"); "
                          f"write one with `gupsim check SCENARIO --checkpoint {path}`")
-    if data.get("version") in (1, 2, 3):
+    if data.get("version") in (1, 2, 3, 4):
         raise UsageError(f"{path}: checkpoint version {data['version']} was written by an "
                          f"older gupsim, whose pending graphs this one cannot rebuild (waits "
                          f"and locks are explored differently now); run the check "

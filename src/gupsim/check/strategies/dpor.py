@@ -35,22 +35,32 @@ load-buffering graph that was explored already is skipped (its subtree is
 the same), and a complete execution reached again is counted as a
 duplicate, not an execution (a digest of each is kept).
 
-Waiting. A read that leaves its thread waiting (a false Await, a
-blocking RMW such as ``spin_lock()`` on a held lock) is an event like any
-other: a later write that ends the wait revisits it, and the graph in which
-the wait stays is explored on and dropped (counted as blocked) when the
-write lands after it. Two waits do not need that graph: a CPU's look for
-IPIs while it waits or has finished (the IPI counter only grows) and an
-Await declared ``monotone`` (an IPI's ack). Such a thread is *parked*
-instead, as an await that cannot proceed is not scheduled in
-Optimal-DPOR-Await (Jonsson, Lång and Sagonas, "Awaiting for Godot", FMCAD
-2022): it adds no event until the cell holds what it waits for, then reads
-it (the look takes the IPI; the Await holds), in the exploration order of
-the other threads. A lock is not parked: its read, added when the thread
-gets to it, is what pushes the graphs where it took the lock before the
-holder (``_conflict``), and that needs the read's past to be the thread's
-own; a read parked until the unlock has the holder in its past (the unlock,
-an IPI the holder sent it while it waited), and those orders were lost.
+Waiting. A lock's read that finds the lock held (a blocking RMW such as
+``spin_lock()``, ``down_read()``) is added when the thread gets to it, so
+that the graph where it took the lock first is pushed with only its own
+past (``_conflict``). When a write of another thread makes that read stale
+(the lock is released or changes hands) the read is *woken in place*
+(``_wake``, after the in-place revisits of Kokologiannakis, Marmanis and
+Vafeiadis, "Unblocking dynamic partial order reduction", CAV 2023): it keeps
+its place and now reads the writes after the one it read, and the write does
+not revisit it. With nothing after the read in its thread, the events added
+after it do not depend on it, so none are deleted; a wait added after it
+that the write does not see waits again from the start. The woken read
+stands for two graphs, the one where it waited and the one where it was
+revisited, and is maximal if it is in either (``graph.maximal``); a revisit
+that deletes the write that woke it makes it wait again. A CPU with IRQs on
+may instead go on spinning and take an IPI sent after the release before it
+sees the release: the send pushes that graph (``_spin_revisits``; a
+violation that ends a graph first pushes it with ``_spin_on``). So no graph
+in which a lock waits for ever is explored. Two other waits add no event
+while they wait: a CPU's look for IPIs while it waits or has finished (the
+IPI counter only grows) and an Await declared ``monotone`` (an IPI's ack).
+Such a thread is *parked*, as an await that cannot proceed is not scheduled
+in Optimal-DPOR-Await (Jonsson, Lång and Sagonas, "Awaiting for Godot",
+FMCAD 2022): it reads once the cell holds what it waits for. Other Awaits
+are events like any other: a later write that ends the wait revisits them,
+and the graph in which the wait stays is dropped (counted as blocked).
+Under the weak models a lock's read is not woken (it waits as an Await).
 
 Threads are Python generators, which cannot be copied: every graph popped
 from the stack is rebuilt by running a fresh world and feeding each thread the
@@ -69,7 +79,7 @@ from ...ops import BLOCKING_RMW, NO_WRITE
 from ..context import sent_cell
 from ..explorer import Outcome, build_result, run_schedule
 from ..graph import (AWAIT, CHOOSE, CLI, DRAINW, FAILED, IDLE, INIT, LAST, POLL, PROMISE, REV,
-                     RMW_R, RMW_W, TAKE, GEvent, Graph, access_signature, maximal)
+                     RMW_R, RMW_W, SPIN, TAKE, WAKE, WOKEN, GEvent, Graph, access_signature, maximal)
 from ..result import Stats
 from ..memory import WEAK, axiomatic_model
 from ..runtime import Execution, stuck_violation
@@ -103,6 +113,9 @@ class GraphRun:
         self.promised: dict[int, list] = {}  # write stamp -> reads that read it early
         self.lenient = False                 # rebuilding a load-buffering graph
         self.promising = False               # the graph has such a read
+        self.wake = None                     # (stamp, rf, first wait) of a lock read again
+        self.woken_as = None                 # the first wait of the WOKEN read being added
+        self.moved = False                   # the graph went on as an item (``_wake``)
         self.model = axiomatic_model(memory_model) if memory_model in WEAK else None
         self.unjudged = getattr(self.model, "extends_with_latest", None) or _judged
         """(weak models) ``tags -> bool``: may an access with nothing after it
@@ -131,6 +144,11 @@ class GraphRun:
                 break
             ctx = contexts[rec[1]]
             op = ctx.op
+            if rec[4] & WAKE:                  # a woken lock reads again, forward
+                self.wake = (rec[0], rec[3], rec[5])
+                self.perform(ctx)
+                self.wake = None
+                continue
             # the common cases inline, as ``perform`` does them: a look for
             # IPIs that finds none, a plain load or store (sc and tso)
             if fast and op is not None and ctx.blocked is None and self._replay_fast(ctx, op, rec):
@@ -272,17 +290,19 @@ class GraphRun:
     def _records(self, skip=()):
         g = self.g
         return [(s, g.ev[s].tid, g.ev[s].kind, g.ev[s].rf, g.ev[s].flags)
-                if not g.ev[s].flags & PROMISE else
+                if not g.ev[s].flags & (PROMISE | WOKEN) else
+                (s, g.ev[s].tid, "R", g.ev[s].rf, g.ev[s].flags, g.woken[s])
+                if g.ev[s].flags & WOKEN else
                 (s, g.ev[s].tid, "R", g.ev[s].rf, g.ev[s].flags, (g.ev[s].cell, g.ev[s].value))
                 for s in g.order if s not in skip]
 
     def _co(self, skip=()):
         return {c: tuple(w for w in ws if w not in skip) for c, ws in self.g.co.items()}
 
-    def push_read(self, s, tid, rf, flags):
+    def push_read(self, s, tid, rf, flags, extra=()):
         snap = self._snapshot()
         snap[5] += 1
-        self.stack.append(("snap", snap, (s, tid, "R", rf, flags), None))
+        self.stack.append(("snap", snap, (s, tid, "R", rf, flags, *extra), None))
 
     def push_write(self, s, tid, cell, pos, flags):
         snap = self._snapshot()
@@ -422,7 +442,9 @@ class GraphRun:
         predicate false)."""
         g = self.g
         if rec is not None:
-            self.rev = rec[4] & REV
+            self.rev = rec[4] & (REV | WOKEN | SPIN)
+            if rec[4] & WOKEN and len(rec) > 5:
+                self.woken_as = rec[5]
             if self.lenient and rec[3] != INIT and (
                     rec[3] in g.ev and g.ev[rec[3]].cell != cell
                     or rec[3] not in g.ev and not rec[4] & PROMISE):
@@ -434,6 +456,12 @@ class GraphRun:
             cands = g.read_candidates(ctx.tid, cell, drain)
         else:
             cands = coherent_reads(g, ctx.tid, cell)
+        if self.wake is not None:          # (woken: the writes after the one it read;
+            lst = g.co.get(cell, ())       # it stands for their revisit of it)
+            _, had, first = self.wake
+            after = set(lst if had == INIT else lst[lst.index(had) + 1:])
+            cands = [c for c in cands if c in after]
+            self.rev, self.woken_as = REV | WOKEN, first
         if ok is not None:
             cands = [c for c in cands if ok(c)]
         if waits is not None:
@@ -468,6 +496,11 @@ class GraphRun:
         if (ok is not None or self.model is not None) and not cands:
             self.dead = True
             return None, None
+        if self.wake is not None:          # (in place: the read keeps its stamp)
+            s = self.wake[0]
+            for c in cands[:-1]:
+                self.push_read(s, ctx.tid, c, flags | REV | WOKEN, (self.woken_as,))
+            return s, cands[-1]
         s = g.stamp()
         for c in cands[:-1]:
             self.push_read(s, ctx.tid, c, flags)
@@ -577,6 +610,8 @@ class GraphRun:
             if not self.replaying:
                 g.add_read(s, tid, cell, rf, RMW_R | self.rev | (FAILED if waits else 0)
                            | promise, 3, old, drain=True)
+                if self.rev & WOKEN:
+                    g.woken[s] = self.woken_as
                 if self.model is not None:
                     self._weak_added(s, meta(rf))
             self._bind(ctx, op, s)
@@ -720,6 +755,8 @@ class GraphRun:
         if rec is None:
             s = g.stamp()
             self._revisits(ctx, s, cell, flags)
+            if cell.endswith(".ipi_sent") and self.g.woken:
+                self._spin_revisits(ctx, s, cell, flags)
             if rmw is not None:
                 pos = 0 if rf == INIT else g.co[cell].index(rf) + 1
             else:
@@ -812,6 +849,8 @@ class GraphRun:
         for r in list(g.reads.get(cell, ())):
             if (prefix >> r) & 1 or (must_go is not None and r > must_go):
                 continue
+            if g.ev[r].tid != ctx.tid and self._placeholder(self.ex.contexts[g.ev[r].tid]) == r:
+                continue               # a waiting lock: the write wakes it instead (``_wake``)
             deleted = {x for x in g.order if x > r and not (prefix >> x) & 1}
             if must_go is not None and must_go != r and must_go not in deleted:
                 continue
@@ -820,7 +859,7 @@ class GraphRun:
             if not maximal(g, r, prefix) or not all(maximal(g, x, prefix) for x in deleted):
                 continue
             rev = g.ev[r]
-            base = [rec for rec in self._records(deleted) if rec[0] != r]
+            base = [self._unwake(rec, deleted) for rec in self._records(deleted) if rec[0] != r]
             co = self._co(deleted | {r})
             # (weak models) reads in the write's prefix may read it too, early
             early = [()] if self.model is None else _subsets(
@@ -833,10 +872,66 @@ class GraphRun:
                 keep.append((s, ctx.tid, "W", None, flags | CHOOSE))
                 # the read is re-added after the write it now reads from
                 keep.append((s + 1, rev.tid, "R", s,
-                             (rev.flags & ~(TAKE | LAST | FAILED | PROMISE)) | REV))
+                             (rev.flags & ~(TAKE | LAST | FAILED | PROMISE | WOKEN | SPIN))
+                             | REV))
                 self.stack.append(("records", keep, co, max(g.top, s + 1)))
         if self.model is not None:
             self._lb_revisits(ctx, s, cell, flags, prefix, lead, must_go)
+
+    @staticmethod
+    def _unwake(rec, deleted):
+        """A woken lock read whose write goes with ``deleted`` waits again
+        on what it read before it was woken (``_wake``)."""
+        if rec[4] & WOKEN and rec[3] in deleted:
+            rf, flags, _ = rec[5]
+            return (rec[0], rec[1], "R", rf, flags)
+        return rec
+
+    def _spin_on(self):
+        """A violation ended this graph early: the IPI sends still to come
+        would each have pushed the graph where a CPU woken in place with IRQs
+        on spins on instead (``_spin_revisits``). Push that graph once, from
+        here: the woken CPU's events after its lock's read (and all that saw
+        them) go, and the read waits (SPIN) until the CPU takes an IPI."""
+        g = self.g
+        for r, (_, _, irqs) in list(g.woken.items()):
+            if not irqs or g.ev[r].flags & FAILED:
+                continue
+            tid = g.ev[r].tid
+            deleted = {x for x in g.order if x != r and (
+                g.ev[x].tid == tid and x > r or (g.porf[x] >> r) & 1)}
+            keep = []
+            for rec in self._records(deleted):
+                if rec[0] == r:
+                    rf, flags, _ = rec[5]
+                    rec = (r, tid, "R", rf, flags | SPIN)
+                keep.append(rec)
+            self.stack.append(("records", keep, self._co(deleted), g.top))
+
+    def _spin_revisits(self, ctx, s, cell, flags):
+        """The new IPI send ``s`` (to the CPU of ``cell``) may reach a CPU
+        that a write woke in place (``_wake``) while it still spins, with
+        IRQs on: the graph where it has not seen the release yet takes the
+        IPI there and retries after the handler. That graph keeps the events
+        up to the waking write and the send's prefix; the lock's read waits
+        again, and a look that takes the IPI follows it (a revisit of that
+        look, so the deleted events must be maximal as for any revisit)."""
+        g = self.g
+        prefix = g.porf_pred(ctx.tid)
+        for r, (_, _, irqs) in list(g.woken.items()):
+            e = g.ev[r]
+            c = self.ex.contexts[e.tid]
+            if not irqs or e.tid == ctx.tid or sent_cell(c.cpu) != cell or (prefix >> r) & 1:
+                continue
+            w = e.rf
+            deleted = {x for x in g.order if x > w and not (prefix >> x) & 1}
+            if not all(maximal(g, x, prefix) for x in deleted):
+                continue
+            keep = [rec if rec[0] != r else self._unwake(rec, {w})
+                    for rec in self._records(deleted)]
+            keep.append((s, ctx.tid, "W", None, flags | CHOOSE))
+            keep.append((s + 1, e.tid, "R", s, POLL | REV))
+            self.stack.append(("records", keep, self._co(deleted), max(g.top, s + 1)))
 
     def _may_read_early(self, x, cell, tid) -> bool:
         """Can the read ``x`` (in a new write's prefix) read that write early?"""
@@ -943,6 +1038,8 @@ class GraphRun:
         for c in contexts:
             if self._rmw_half(c):
                 self.perform(c)          # (a graph rebuilt with an RMW half in)
+        if self._wake():
+            return
         while ex.violation is None and not self.dead:
             if self.woke:        # a parked thread to the left may move now
                 i = 0
@@ -956,6 +1053,62 @@ class GraphRun:
             self.perform(ctx)
             if self._rmw_half(ctx) and ex.violation is None and not self.dead:
                 self.perform(ctx)
+            if self._wake():
+                return
+
+    def _placeholder(self, ctx):
+        """The stamp of ``ctx``'s read if it waits at a blocking RMW on a
+        held lock with nothing after it (sc and tso; IRQs off, so no look
+        for IPIs is tied to the read, and none taken while it waits); else None."""
+        b = ctx.blocked
+        if b is None or b[1].code != 3 or self.model is not None:
+            return None
+        r = self.g.last.get(ctx.tid)
+        e = self.g.ev.get(r)
+        return r if e is not None and e.flags & FAILED and e.flags & RMW_R \
+            and not e.flags & SPIN else None
+
+    def _wake(self) -> bool:
+        """A waiting lock's read that a write of another thread has made
+        stale (the lock was released, or changed hands): the wait would read
+        again. Its read is taken out and made again at the end of the graph,
+        from the writes newer than it only (the older ones were its choices
+        when it was added); the graph goes on as that item. The write that
+        made it stale does not revisit it (``_revisits``): with nothing after
+        the read in its thread, the events added after it do not depend on
+        it, so none need deleting (the in-place revisit of Kokologiannakis,
+        Marmanis and Vafeiadis, "Unblocking dynamic partial order
+        reduction", CAV 2023). True if the graph went on as an item."""
+        if self.dead or self.ex.violation is not None:
+            return False
+        g = self.g
+        for c in self.ex.contexts:
+            r = self._placeholder(c)
+            if r is None:
+                continue
+            e = g.ev[r]
+            lst = g.co.get(e.cell, ())
+            later = lst if e.rf == INIT else lst[lst.index(e.rf) + 1:]
+            if not any(g.ev[x].tid != c.tid for x in later):
+                continue
+            w = next(x for x in later if g.ev[x].tid != c.tid)
+            prefix = g.porf[w] | (1 << w)
+            # (the waits added after it that the write does not see would be
+            # deleted by the revisit: they wait again from the start, forward)
+            drop = {r} | {x for x in (self._placeholder(d) for d in self.ex.contexts)
+                          if x is not None and x > r and not (prefix >> x) & 1}
+            irqs = bool(self.interrupts and c.irqs)
+            records = [rec for rec in self._records() if rec[0] not in drop]
+            records.append((r, c.tid, "R", e.rf, WAKE, g.woken.get(r, (e.rf, e.flags, irqs))))
+            self.stack.append(("records", records, self._co(), g.top))
+            if irqs and self._pending(c):
+                # an IPI is pending for it: this graph goes on with the CPU
+                # spinning until it takes the IPI, then it reads the lock again
+                g.ev[r] = GEvent(r, e.tid, "R", e.cell, e.value, e.rf, e.flags | SPIN, e.code)
+                continue
+            self.moved = self.dead = True
+            return True
+        return False
 
     def _rmw_half(self, ctx) -> bool:
         """Has ``ctx`` read for an RMW whose write is still to come?"""
@@ -964,11 +1117,15 @@ class GraphRun:
     def outcome(self):
         """'violation', 'complete' or 'blocked' (a redundant, stale-blocked graph)."""
         ex, g = self.ex, self.g
+        if self.moved:
+            return "moved"     # it goes on as another item (``_wake``)
         if self.promised:      # a write read early never came: the thread that read
             return "blocked"   # it went another way (and may have failed there)
         if ex.violation is not None:
+            self._spin_on()
             return "violation"
         if self.dead:
+            self._spin_on()
             return "blocked"
         stuck = [c for c in ex.contexts if not c.done]
         for c in stuck:
@@ -1217,9 +1374,11 @@ def run_items(factory, config, stack, stats, *, deadline=None, max_executions=No
             break
         item = stack.pop()
         key = keys.pop() if keys is not None else None
-        if item[0] == "records" and any(rec[4] & PROMISE for rec in item[1]):
+        if item[0] == "records" and any(rec[4] & (PROMISE | SPIN | WAKE) for rec in item[1]):
             # A load-buffering graph can be reached again by another route,
-            # and rebuilding it would explore the same subtree again: once is
+            # and so can a graph where a waiting lock is woken in place or
+            # spins on (two waits woken in turn rebuild the same item):
+            # rebuilding it would explore the same subtree again, once is
             # enough (the same item gives the same subtree: determinism).
             digest = class_digest(item_key(item))
             if seen_items is None:
@@ -1241,6 +1400,8 @@ def run_items(factory, config, stack, stats, *, deadline=None, max_executions=No
         stats.events += len(run.g.ev)
         if owner is not None:
             owner[2] += len(run.g.ev)
+        if outcome == "moved":
+            continue
         if outcome == "blocked":
             stats.blocked += 1
             if owner is not None:
@@ -1323,7 +1484,11 @@ def item_key(item):
     stamps = sorted({rec[0] for rec in records} | {w for ws in co.values() for w in ws})
     rank = {x: i for i, x in enumerate(stamps)}
     rank[INIT] = INIT
-    return (tuple((rank[rec[0]], rec[1], rec[2], rank.get(rec[3], rec[3]), rec[4]) + rec[5:]
+    def extra(rec):        # (a WOKEN read's first wait names a write too)
+        if rec[4] & WOKEN:
+            return ((rank.get(rec[5][0], rec[5][0]),) + tuple(rec[5][1:]),)
+        return rec[5:]
+    return (tuple((rank[rec[0]], rec[1], rec[2], rank.get(rec[3], rec[3]), rec[4]) + extra(rec)
                   for rec in records),
             tuple(sorted((c, tuple(rank[w] for w in ws)) for c, ws in co.items())))
 
