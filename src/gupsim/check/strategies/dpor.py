@@ -1071,14 +1071,18 @@ class GraphRun:
     def _wake(self) -> bool:
         """A waiting lock's read that a write of another thread has made
         stale (the lock was released, or changed hands): the wait would read
-        again. Its read is taken out and made again at the end of the graph,
-        from the writes newer than it only (the older ones were its choices
-        when it was added); the graph goes on as that item. The write that
-        made it stale does not revisit it (``_revisits``): with nothing after
-        the read in its thread, the events added after it do not depend on
-        it, so none need deleting (the in-place revisit of Kokologiannakis,
-        Marmanis and Vafeiadis, "Unblocking dynamic partial order
-        reduction", CAV 2023). True if the graph went on as an item."""
+        again. The read is made again in place, at its own stamp, from the
+        writes after the one it read only (the older ones were its choices
+        when it was added), and the graph goes on as that item (rebuilt from
+        its records: the events after the read lose it as an ancestor). The
+        write that made it stale does not revisit it (``_revisits``): with
+        nothing after the read in its thread, the events added after it do
+        not depend on it, so none need deleting (the in-place revisit of
+        Kokologiannakis, Marmanis and Vafeiadis, "Unblocking dynamic partial
+        order reduction", CAV 2023); other waits added after it that the
+        write does not see start again, as that revisit would delete them.
+        A CPU with IRQs on and an IPI pending also spins on in this graph
+        (SPIN) until it takes the IPI. True if the graph went on as an item."""
         if self.dead or self.ex.violation is not None:
             return False
         g = self.g
