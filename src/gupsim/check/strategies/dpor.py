@@ -470,9 +470,7 @@ class GraphRun:
             # through a revisit by that write, which is another graph. Not
             # reading it is not losing an execution.
             def stale(c, cell=cell):
-                lst = g.co.get(cell, ())
-                later = lst if c == INIT else lst[lst.index(c) + 1:]
-                return any(g.ev[x].tid != ctx.tid for x in later)
+                return _overwritten(g, cell, c, ctx.tid) is not None
             # (an await on several cells waits for ever if any of its reads does)
             before = any(stale(g.ev[x].rf, g.ev[x].cell) for x, _ in self.aux.get(ctx.tid, ())) \
                 if flags & AWAIT else False
@@ -879,20 +877,21 @@ class GraphRun:
             self._lb_revisits(ctx, s, cell, flags, prefix, lead, must_go)
 
     @staticmethod
-    def _unwake(rec, deleted):
+    def _unwake(rec, deleted, also=0):
         """A woken lock read whose write goes with ``deleted`` waits again
-        on what it read before it was woken (``_wake``)."""
+        on what it read before it was woken (``_wake``), with flags ``also``."""
         if rec[4] & WOKEN and rec[3] in deleted:
             rf, flags, _ = rec[5]
-            return (rec[0], rec[1], "R", rf, flags)
+            return (rec[0], rec[1], "R", rf, flags | also)
         return rec
 
     def _spin_on(self):
-        """A violation ended this graph early: the IPI sends still to come
-        would each have pushed the graph where a CPU woken in place with IRQs
-        on spins on instead (``_spin_revisits``). Push that graph once, from
-        here: the woken CPU's events after its lock's read (and all that saw
-        them) go, and the read waits (SPIN) until the CPU takes an IPI."""
+        """A violation ended this graph early, or it was dropped: the IPI
+        sends still to come would each have pushed the graph where a CPU
+        woken in place with IRQs on spins on instead (``_spin_revisits``).
+        Push that graph from here (``run_items`` skips it if it was seen):
+        the woken CPU's events after its lock's read (and all that saw them)
+        go, and the read waits (SPIN) until the CPU takes an IPI."""
         g = self.g
         for r, (_, _, irqs) in list(g.woken.items()):
             if not irqs or g.ev[r].flags & FAILED:
@@ -900,12 +899,8 @@ class GraphRun:
             tid = g.ev[r].tid
             deleted = {x for x in g.order if x != r and (
                 g.ev[x].tid == tid and x > r or (g.porf[x] >> r) & 1)}
-            keep = []
-            for rec in self._records(deleted):
-                if rec[0] == r:
-                    rf, flags, _ = rec[5]
-                    rec = (r, tid, "R", rf, flags | SPIN)
-                keep.append(rec)
+            keep = [rec if rec[0] != r else self._unwake(rec, {rec[3]}, SPIN)
+                    for rec in self._records(deleted)]
             self.stack.append(("records", keep, self._co(deleted), g.top))
 
     def _spin_revisits(self, ctx, s, cell, flags):
@@ -1058,8 +1053,8 @@ class GraphRun:
 
     def _placeholder(self, ctx):
         """The stamp of ``ctx``'s read if it waits at a blocking RMW on a
-        held lock with nothing after it (sc and tso; IRQs off, so no look
-        for IPIs is tied to the read, and none taken while it waits); else None."""
+        held lock with nothing after it (sc and tso; no IPI taken while it
+        waits) and is not spinning on for an IPI (SPIN); else None."""
         b = ctx.blocked
         if b is None or b[1].code != 3 or self.model is not None:
             return None
@@ -1091,11 +1086,9 @@ class GraphRun:
             if r is None:
                 continue
             e = g.ev[r]
-            lst = g.co.get(e.cell, ())
-            later = lst if e.rf == INIT else lst[lst.index(e.rf) + 1:]
-            if not any(g.ev[x].tid != c.tid for x in later):
+            w = _overwritten(g, e.cell, e.rf, c.tid)
+            if w is None:
                 continue
-            w = next(x for x in later if g.ev[x].tid != c.tid)
             prefix = g.porf[w] | (1 << w)
             # (the waits added after it that the write does not see would be
             # deleted by the revisit: they wait again from the start, forward)
@@ -1140,9 +1133,7 @@ class GraphRun:
             for cell, w in c.blocked[2]:
                 # stuck for real only if no other thread wrote the cell after
                 # the write it read (its own later writes repeat themselves)
-                lst = g.co.get(cell, ())
-                later = lst if w == INIT else lst[lst.index(w) + 1:]
-                if any(g.ev[x].tid != c.tid for x in later):
+                if _overwritten(g, cell, w, c.tid) is not None:
                     return "blocked"
         if stuck:
             ex.fail(stuck_violation(stuck))
@@ -1269,6 +1260,16 @@ def _ordered_before(g, tid, wmeta):
             todo.extend(into(g.ev[w].tid, lst.index(w),
                              "RELEASE" in g.meta.get(w, PLAIN).tags))
     return seen
+
+
+def _overwritten(g, cell, w, tid):
+    """The first write of ``cell`` after ``w`` in coherence by a thread
+    other than ``tid`` (a wait of ``tid`` on ``w`` is stale then), or None."""
+    lst = g.co.get(cell, ())
+    for x in (lst if w == INIT else lst[lst.index(w) + 1:]):
+        if g.ev[x].tid != tid:
+            return x
+    return None
 
 
 def _subsets(items, limit: int = 6):
