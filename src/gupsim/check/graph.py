@@ -173,7 +173,10 @@ class Graph:
             out.append(k)
         return out
 
-    def add_write(self, s, tid, cell, value, pos, flags, code, drain=False):
+    def add_write(self, s, tid, cell, value, pos, flags, code, drain=False, waking=()):
+        """``waking``: reads waiting at a lock that this write makes stale and
+        that are made again in place right after it (``dpor._wake``): they
+        stand for a spin that goes on, so they do not precede the write."""
         anc = self.base(tid)
         porf = self.porf_pred(tid)
         prev = self.last.get(tid)
@@ -184,7 +187,8 @@ class Graph:
             anc |= self.anc[w] | (1 << w)
         for key in [("init", cell), *before]:     # fr: their readers precede this write
             for r in self.readers.get(key, ()):
-                anc |= self.anc[r] | (1 << r)
+                if r not in waking:
+                    anc |= self.anc[r] | (1 << r)
         e = GEvent(s, tid, "W", cell, value, None, flags, code)
         self.ev[s], self.anc[s], self.porf[s] = e, anc, porf
         self._after(tid, s, "W", drain or bool(flags & RMW_W))
@@ -245,6 +249,8 @@ WAKE = 8192              # (record) a waiting lock's read made again in place, f
 WOKEN = 16384            # a lock's read made again in place (``Graph.woken``)
 SPIN = 32768             # a waiting lock's read that waits on for an IPI pending
                          # for its CPU (the lock's release is seen after the handler)
+AGAIN = 65536            # (record) a revisited read that was a woken lock's read
+                         # and lost the write that woke it: dropped if it waits
 
 
 def maximal(g: Graph, e: int, prefix: int) -> bool:

@@ -78,7 +78,7 @@ from ...errors import NondeterminismError, ScenarioError
 from ...ops import BLOCKING_RMW, NO_WRITE
 from ..context import sent_cell
 from ..explorer import Outcome, build_result, run_schedule
-from ..graph import (AWAIT, CHOOSE, CLI, DRAINW, FAILED, IDLE, INIT, LAST, POLL, PROMISE, REV,
+from ..graph import (AGAIN, AWAIT, CHOOSE, CLI, DRAINW, FAILED, IDLE, INIT, LAST, POLL, PROMISE, REV,
                      RMW_R, RMW_W, SPIN, TAKE, WAKE, WOKEN, GEvent, Graph, access_signature, maximal)
 from ..result import Stats
 from ..memory import WEAK, axiomatic_model
@@ -108,6 +108,7 @@ class GraphRun:
         self.pending_pos = None
         self._snap_at = None
         self.rev = 0
+        self.again = False                   # (``AGAIN``: the record's read was woken)
         self.woke = False                    # the last event wrote a parked cell
         self.parked: set = set()             # cells parked threads wait on
         self.promised: dict[int, list] = {}  # write stamp -> reads that read it early
@@ -443,6 +444,7 @@ class GraphRun:
         g = self.g
         if rec is not None:
             self.rev = rec[4] & (REV | WOKEN | SPIN)
+            self.again = bool(rec[4] & AGAIN)
             if rec[4] & WOKEN and len(rec) > 5:
                 self.woken_as = rec[5]
             if self.lenient and rec[3] != INIT and (
@@ -452,6 +454,7 @@ class GraphRun:
                 return None, None              # the graph lost (``perform``)
             return rec[0], rec[3]
         self.rev = 0
+        self.again = False
         if self.model is None:
             cands = g.read_candidates(ctx.tid, cell, drain)
         else:
@@ -605,6 +608,13 @@ class GraphRun:
                 return
             new = op.apply(old)
             waits = new is NO_WRITE and op.kind in BLOCKING_RMW
+            if waits and self.again:
+                # A woken lock's read that this revisit leaves waiting: the
+                # revisit deleted the write that woke it, and the graph where
+                # it waits again at its own place (``_unwake``) is woken from
+                # there; waiting here too would reach its classes twice.
+                self.moved = self.dead = True
+                return
             if not self.replaying:
                 g.add_read(s, tid, cell, rf, RMW_R | self.rev | (FAILED if waits else 0)
                            | promise, 3, old, drain=True)
@@ -787,7 +797,8 @@ class GraphRun:
                     return
         if rmw is None and op.order == "mb":
             flags |= DRAINW
-        g.add_write(s, tid, cell, value, pos, flags, op.code, drain=bool(flags & DRAINW))
+        g.add_write(s, tid, cell, value, pos, flags, op.code, drain=bool(flags & DRAINW),
+                    waking=self._waking(tid, cell) if self.model is None else ())
         if self.model is not None:
             self._weak_added(s, op_meta(ctx, op, "W"), latest=pos == len(g.co[cell]) - 1)
         ctx.advance(old if rmw is not None else None)
@@ -869,9 +880,11 @@ class GraphRun:
                 keep.extend(lead)
                 keep.append((s, ctx.tid, "W", None, flags | CHOOSE))
                 # the read is re-added after the write it now reads from
+                # (a woken lock's read whose waking write goes: ``AGAIN``)
+                again = AGAIN if rev.flags & WOKEN and rev.rf in deleted else 0
                 keep.append((s + 1, rev.tid, "R", s,
                              (rev.flags & ~(TAKE | LAST | FAILED | PROMISE | WOKEN | SPIN))
-                             | REV))
+                             | REV | again))
                 self.stack.append(("records", keep, co, max(g.top, s + 1)))
         if self.model is not None:
             self._lb_revisits(ctx, s, cell, flags, prefix, lead, must_go)
@@ -1106,6 +1119,24 @@ class GraphRun:
             self.moved = self.dead = True
             return True
         return False
+
+    def _waking(self, tid, cell):
+        """The waiting lock reads on ``cell`` of other threads that a write
+        there by ``tid`` would make stale and ``_wake`` then makes again in
+        place (not spinning on for an IPI): the read the wait ends with
+        comes after the write, so the stale one is not ordered before it
+        (else an IPI the waiting CPU sent before it waited would come before
+        the write too, and a look of the writer's that did not see that IPI
+        would end the graph before the wake)."""
+        out = set()
+        for c in self.ex.contexts:
+            if c.tid == tid:
+                continue
+            r = self._placeholder(c)
+            if r is not None and self.g.ev[r].cell == cell and \
+                    not (self.interrupts and c.irqs and self._pending(c)):
+                out.add(r)
+        return out
 
     def _rmw_half(self, ctx) -> bool:
         """Has ``ctx`` read for an RMW whose write is still to come?"""
