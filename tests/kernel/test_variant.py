@@ -6,14 +6,14 @@ import gupsim.scenarios  # noqa: F401  (registers the scenarios)
 
 from gupsim.check import CheckConfig, check
 from gupsim.errors import UnknownName, UsageError
-from gupsim.kernel import original, override, page
+from gupsim.kernel import get_arch, original, override, page
 from gupsim.kernel.gup import fast
 from gupsim.spec import get_scenario
 
 
 def munmap_check(design="generic-rcu-2014", arch="arm64"):
     factory = get_scenario("gup-vs-munmap").factory(arch=arch, design=design)
-    return check(factory, CheckConfig(strategy="dpor"))
+    return check(factory, CheckConfig(strategy="dpor", memory_model=get_arch(arch).memory_model))
 
 
 def no_speculation(k, pfn, refs=1):

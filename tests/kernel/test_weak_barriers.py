@@ -168,14 +168,3 @@ def test_the_walker_reads_each_level_through_the_one_above():
                for a, b in edges)
     assert any(a == pte and b.endswith(".compound_head") for a, b in edges)
     assert g.ctrl          # the branches on the entries' bits
-
-
-def test_a_torn_pmd_under_lkmm_on_x86_pae():
-    """x86-2008 reads a PAE pmd's two halves with two plain loads and relies
-    on x86's load order: safe under tso, but LKMM does not order them, and
-    the walker follows a torn pmd (the new low half, the old high half) into
-    something that is not a page table. (The whole column, with
-    generic-rcu-2014 the same and modern's pmdp_get_lockless() safe, is
-    `gupsim matrix --memory-models lkmm`: about 2 minutes with two workers.)"""
-    assert verdict("gup-vs-thp-split", "x86-2008", "x86-pae", "tso") == "safe"
-    assert verdict("gup-vs-thp-split", "x86-2008", "x86-pae", "lkmm") == "pfn-valid"

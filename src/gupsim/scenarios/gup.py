@@ -8,7 +8,8 @@ kernel.DESIGNS, or objects, e.g. ``get_design(x).without(p)``), ``pages``
 slow-path fallback; False: get_user_pages_fast), ``pin`` (pin_user_pages_fast).
 
 Expected verdicts (the matrix; reasons in the design docstrings; checked in
-tests/kernel/test_kernel_scenarios.py with dfs and a preemption bound of 2):
+tests/kernel/test_kernel_scenarios.py with dfs and a preemption bound of 2
+under SC, and with exhaustive dpor under each arch's own model):
 
 * x86-2008 on x86-64: safe vs split and munmap (the flush IPI is held off).
 * arm-rfc-2013 on arm-lpae/arm64: violation vs split (the tail pins move off
@@ -25,9 +26,9 @@ tests/kernel/test_kernel_scenarios.py with dfs and a preemption bound of 2):
 
 Under each arch's own memory model (the default: tso, armv8, armv7, power)
 every verdict is the same (tests/matrix/test_matrix_cells.py). Under lkmm
-(``gupsim matrix --memory-models lkmm``: 227 s of checks, 2 min with two
-workers; its x86-2008 cell in tests/kernel/test_weak_barriers.py) every cell
-is the same except x86-pae against the split: x86-2008 and generic-rcu-2014
+(``gupsim matrix --memory-models lkmm``: about 120 s of checks on one core,
+a test in tests/matrix/test_matrix_cells.py) every cell is the same except
+x86-pae against the split: x86-2008 and generic-rcu-2014
 read the pmd's two halves with two plain loads and rely on x86's load-load
 order; under LKMM the halves may be read out of order, and the walker follows
 a torn pmd (the new low half, the old high half) into the wrong page table
