@@ -80,6 +80,17 @@ def build(spec):
                            {"x": 0, "y": 0, "l": 0, "s": 0})
 
 
+def no_irqs(spec):
+    """``build(spec)`` with interrupts off: no CPU looks for IPIs."""
+    factory = build(spec)
+
+    def make():
+        program = factory()
+        program.interrupts = False
+        return program
+    return make
+
+
 def outcomes(factory, strategy, model, limit=None):
     seen = set()
     result = check(factory, CheckConfig(strategy=strategy, memory_model=model,

@@ -18,18 +18,7 @@ from hypothesis import strategies as st
 from gupsim.check import CheckConfig, check
 from gupsim.matrix import _scenarios
 
-from test_dpor_waits_oracle import build, outcomes
-
-
-def no_irqs(spec):
-    """``build(spec)`` with interrupts off: no CPU looks for IPIs."""
-    factory = build(spec)
-
-    def make():
-        program = factory()
-        program.interrupts = False
-        return program
-    return make
+from test_dpor_waits_oracle import build, no_irqs, outcomes
 
 
 def counted(factory, model="sc"):

@@ -53,6 +53,8 @@ def run(prog, strategy, model, body=thread):
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(PROGRAMS)
 def test_enum_sc_matches_oracle(prog):
+    # (as below: a draw of many RMWs on one cell kept enum busy for minutes)
+    assume(sum(op[0] in ("add", "cas") for ops in prog for op in ops) <= 4)
     _, classes, outcomes = oracle(prog)
     assert run(prog, "enum", "sc") == (len(classes), outcomes)
 

@@ -285,9 +285,13 @@ def _none_after(lst, start, e, prefix) -> bool:
     return True
 
 
-def access_signature(g: Graph) -> tuple:
+def access_signature(g: Graph, awaits: bool = False) -> tuple:
     """Like ``Execution.signature``: accesses numbered per thread, an atomic
-    read-modify-write counting once, so both kinds of run compare equal."""
+    read-modify-write counting once, so both kinds of run compare equal.
+    With ``awaits``, also what each ``Await``'s reads read (an interleaving
+    spins through any number of them, so ``Execution.signature`` leaves them
+    out): two graphs that differ only there, one where the await ends and
+    one where it waits for ever, are two executions."""
     key, count = {}, {}
     for s in sorted(g.ev):
         e = g.ev[s]
@@ -304,4 +308,11 @@ def access_signature(g: Graph) -> tuple:
     rf = tuple(sorted((key[s], key.get(e.rf)) for s, e in g.ev.items()
                       if e.kind == "R" and not e.flags & (POLL | IDLE | AWAIT)))
     co = tuple(sorted((c, tuple(key[w] for w in ws)) for c, ws in g.co.items() if ws))
-    return (rf, co)
+    if not awaits:
+        return (rf, co)
+    waits: dict = {}
+    for s in sorted(g.ev):
+        e = g.ev[s]
+        if e.kind == "R" and e.flags & AWAIT:
+            waits.setdefault(e.tid, []).append(key.get(e.rf))
+    return (rf, co, tuple(sorted((t, tuple(ws)) for t, ws in waits.items())))

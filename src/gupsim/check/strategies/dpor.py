@@ -1456,7 +1456,7 @@ def run_items(factory, config, stack, stats, *, deadline=None, max_executions=No
                 continue
             # Load buffering reaches some graphs twice (``_lb_revisits``): the
             # second time counts as a duplicate, not as an execution.
-            sig = class_digest(access_signature(run.g))
+            sig = class_digest(access_signature(run.g, awaits=True))
             if seen_weak is None:
                 seen_weak = set()
             if sig in seen_weak:
