@@ -874,14 +874,14 @@ class GraphRun:
             early = [()] if self.model is None else _subsets(
                 [x for x in g.order if (prefix >> x) & 1 and x > r
                  and self._may_read_early(x, cell, ctx.tid) and not g.ev[x].flags & RMW_R])
+            # (a woken lock's read whose waking write goes: ``AGAIN``)
+            again = AGAIN if rev.flags & WOKEN and rev.rf in deleted else 0
             for also in early:
                 keep = self._promise(base, also, s, cell, lead, ctx) if also else \
                     list(base)
                 keep.extend(lead)
                 keep.append((s, ctx.tid, "W", None, flags | CHOOSE))
                 # the read is re-added after the write it now reads from
-                # (a woken lock's read whose waking write goes: ``AGAIN``)
-                again = AGAIN if rev.flags & WOKEN and rev.rf in deleted else 0
                 keep.append((s + 1, rev.tid, "R", s,
                              (rev.flags & ~(TAKE | LAST | FAILED | PROMISE | WOKEN | SPIN))
                              | REV | again))
@@ -1111,7 +1111,7 @@ class GraphRun:
             records = [rec for rec in self._records() if rec[0] not in drop]
             records.append((r, c.tid, "R", e.rf, WAKE, g.woken.get(r, (e.rf, e.flags, irqs))))
             self.stack.append(("records", records, self._co(), g.top))
-            if irqs and self._pending(c):
+            if self._spins_on(c):
                 # an IPI is pending for it: this graph goes on with the CPU
                 # spinning until it takes the IPI, then it reads the lock again
                 g.ev[r] = GEvent(r, e.tid, "R", e.cell, e.value, e.rf, e.flags | SPIN, e.code)
@@ -1133,10 +1133,13 @@ class GraphRun:
             if c.tid == tid:
                 continue
             r = self._placeholder(c)
-            if r is not None and self.g.ev[r].cell == cell and \
-                    not (self.interrupts and c.irqs and self._pending(c)):
+            if r is not None and self.g.ev[r].cell == cell and not self._spins_on(c):
                 out.add(r)
         return out
+
+    def _spins_on(self, ctx) -> bool:
+        """Does a woken lock's CPU spin on instead (IRQs on, an IPI pending)?"""
+        return bool(self.interrupts and ctx.irqs) and self._pending(ctx)
 
     def _rmw_half(self, ctx) -> bool:
         """Has ``ctx`` read for an RMW whose write is still to come?"""
@@ -1486,7 +1489,7 @@ def run_items(factory, config, stack, stats, *, deadline=None, max_executions=No
             if walked.violation is not None:
                 outcome, violation = "violation", walked.violation
         if seen is not None:
-            sig = class_digest(access_signature(run.g))
+            sig = class_digest(access_signature(run.g, awaits=True))
             if sig in seen:
                 stats.duplicates += 1
             seen.add(sig)
