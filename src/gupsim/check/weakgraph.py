@@ -67,15 +67,17 @@ class Origin:
 PLAIN = Meta()
 
 
-def to_execgraph(g, init: dict, names, extra=None) -> ExecutionGraph:
+def to_execgraph(g, init: dict, names, extra=None, skip=()) -> ExecutionGraph:
     """The dpor graph ``g`` as a candidate execution.
 
     ``extra`` is an event not in ``g`` yet, ``(tid, kind, cell, value, rf or
-    co position, meta, flags)``: the read or write whose choice is judged."""
+    co position, meta, flags)``: the read or write whose choice is judged;
+    ``skip``, events of ``g`` left out (reads no write reads from)."""
     meta = g.meta
     per: dict[int, list[int]] = {}
     for s in sorted(g.ev):
-        per.setdefault(g.ev[s].tid, []).append(s)
+        if s not in skip:
+            per.setdefault(g.ev[s].tid, []).append(s)
     cells = sorted({e.cell for e in g.ev.values() if e.cell is not None}
                    | ({extra[2]} if extra is not None and extra[2] is not None else set()))
     events: list[Event] = []
@@ -105,7 +107,7 @@ def to_execgraph(g, init: dict, names, extra=None) -> ExecutionGraph:
         threads.append(row)
     rf = {}
     for s, e in g.ev.items():
-        if e.kind == "R" and (e.rf == INIT or e.rf in ids):   # (a read of a write
+        if e.kind == "R" and s in ids and (e.rf == INIT or e.rf in ids):   # (a read of a write
             rf[ids[s]] = ids[("init", e.cell) if e.rf == INIT else e.rf]   # not in yet: none)
     co = {c: [ids[("init", c)]] + [ids[w] for w in g.co.get(c, ())] for c in cells}
     if extra is not None:
@@ -121,7 +123,7 @@ def to_execgraph(g, init: dict, names, extra=None) -> ExecutionGraph:
                 rmw.append((a, b))
     deps = {"addr": [], "data": [], "ctrl": []}
     for s, m in list(meta.items()) + ([(XS, extra[5])] if extra is not None else []):
-        if s != XS and s not in g.ev:
+        if s != XS and s not in ids:
             continue
         for rel in deps:
             for src in getattr(m, rel):

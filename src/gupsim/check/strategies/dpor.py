@@ -60,7 +60,9 @@ in Optimal-DPOR-Await (Jonsson, Lång and Sagonas, "Awaiting for Godot",
 FMCAD 2022): it reads once the cell holds what it waits for. Other Awaits
 are events like any other: a later write that ends the wait revisits them,
 and the graph in which the wait stays is dropped (counted as blocked).
-Under the weak models a lock's read is not woken (it waits as an Await).
+Under the weak models a lock's read is woken the same way: the woken read
+is judged by the model with the write it now reads when its RMW's write
+goes in, as any lock's read is (``_weak_added``).
 
 Threads are Python generators, which cannot be copied: every graph popped
 from the stack is rebuilt by running a fresh world and feeding each thread the
@@ -682,7 +684,7 @@ class GraphRun:
 
     def _judge(self, graph, extra=None) -> bool:
         """Does the model allow ``graph`` (the dpor graph or a ``_View``)?"""
-        eg = to_execgraph(graph, self.init, self.names, extra)
+        eg = to_execgraph(graph, self.init, self.names, extra, _unpaired_locks(graph))
         judge = getattr(self.model, "consistent", None)   # (a cheaper answer if it has one)
         return judge(eg) if judge is not None else self.model.check(eg).consistent
 
@@ -798,7 +800,7 @@ class GraphRun:
         if rmw is None and op.order == "mb":
             flags |= DRAINW
         g.add_write(s, tid, cell, value, pos, flags, op.code, drain=bool(flags & DRAINW),
-                    waking=self._waking(tid, cell) if self.model is None else ())
+                    waking=self._waking(tid, cell))
         if self.model is not None:
             self._weak_added(s, op_meta(ctx, op, "W"), latest=pos == len(g.co[cell]) - 1)
         ctx.advance(old if rmw is not None else None)
@@ -833,7 +835,11 @@ class GraphRun:
         """The revisiting write's co position: explore each consistent one."""
         g = self.g
         if self.model is not None:     # the re-added read is judged when it is in
-            positions = coherent_positions(g, ctx.tid, cell) or [len(g.co.get(cell, ()))]
+            # (coherence: the read comes after its thread's own writes and
+            # reads of the cell, so the write it reads does too)
+            floor = coherence_floor(g, self._tail[0][1], cell)
+            positions = [k for k in coherent_positions(g, ctx.tid, cell) if k >= floor] \
+                or [len(g.co.get(cell, ()))]
         else:
             positions = g.write_positions(ctx.tid, cell, self._reader_base())
         for k in positions[:-1]:
@@ -1066,10 +1072,10 @@ class GraphRun:
 
     def _placeholder(self, ctx):
         """The stamp of ``ctx``'s read if it waits at a blocking RMW on a
-        held lock with nothing after it (sc and tso; no IPI taken while it
-        waits) and is not spinning on for an IPI (SPIN); else None."""
+        held lock with nothing after it (no IPI taken while it waits) and is
+        not spinning on for an IPI (SPIN); else None."""
         b = ctx.blocked
-        if b is None or b[1].code != 3 or self.model is not None:
+        if b is None or b[1].code != 3:
             return None
         r = self.g.last.get(ctx.tid)
         e = self.g.ev.get(r)
@@ -1294,6 +1300,22 @@ def _ordered_before(g, tid, wmeta):
             todo.extend(into(g.ev[w].tid, lst.index(w),
                              "RELEASE" in g.meta.get(w, PLAIN).tags))
     return seen
+
+
+def _unpaired_locks(g) -> set:
+    """Lock reads (``LKR``) of ``g`` whose write part is not in: a lock's read
+    woken in place is added again last (``_wake``), and a revisit may delete
+    its write and keep it. Left out of what the model judges: lock.cat
+    derives a lock read's rf from where its write sits in co, and an LKR
+    without one would read from nowhere."""
+    out = set()
+    for x, e in g.ev.items():
+        if e.flags & RMW_R and not e.flags & FAILED and e.kind == "R" \
+                and "LKR" in getattr(g.meta.get(x), "tags", ()):
+            part = min((y for y in g.ev if y > x and g.ev[y].tid == e.tid), default=None)
+            if part is None or not g.ev[part].flags & RMW_W:
+                out.add(x)
+    return out
 
 
 def _overwritten(g, cell, w, tid):
