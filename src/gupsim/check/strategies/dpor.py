@@ -684,7 +684,8 @@ class GraphRun:
 
     def _judge(self, graph, extra=None) -> bool:
         """Does the model allow ``graph`` (the dpor graph or a ``_View``)?"""
-        eg = to_execgraph(graph, self.init, self.names, extra, _unpaired_locks(graph))
+        eg = to_execgraph(graph, self.init, self.names, extra,
+                          _unpaired_locks(graph, self.g.woken))
         judge = getattr(self.model, "consistent", None)   # (a cheaper answer if it has one)
         return judge(eg) if judge is not None else self.model.check(eg).consistent
 
@@ -1302,19 +1303,21 @@ def _ordered_before(g, tid, wmeta):
     return seen
 
 
-def _unpaired_locks(g) -> set:
-    """Lock reads (``LKR``) of ``g`` whose write part is not in: a lock's read
-    woken in place is added again last (``_wake``), and a revisit may delete
-    its write and keep it. Left out of what the model judges: lock.cat
-    derives a lock read's rf from where its write sits in co, and an LKR
-    without one would read from nowhere."""
+def _unpaired_locks(g, woken) -> set:
+    """The lock reads of ``g`` woken in place (``woken``) whose write part is
+    not in: a woken read is added again last (``_wake``), after the events
+    that follow it, and a revisit may delete its write and keep it. Left out
+    of what the model judges: lock.cat derives a lock read's rf from where its
+    write sits in co, and an LKR without one would read from nowhere. (Any
+    other lock read is judged only once its write is in.)"""
     out = set()
-    for x, e in g.ev.items():
-        if e.flags & RMW_R and not e.flags & FAILED and e.kind == "R" \
-                and "LKR" in getattr(g.meta.get(x), "tags", ()):
-            part = min((y for y in g.ev if y > x and g.ev[y].tid == e.tid), default=None)
-            if part is None or not g.ev[part].flags & RMW_W:
-                out.add(x)
+    for x in woken:
+        e = g.ev.get(x)
+        if e is None or e.flags & FAILED or "LKR" not in getattr(g.meta.get(x), "tags", ()):
+            continue
+        part = min((y for y in g.ev if y > x and g.ev[y].tid == e.tid), default=None)
+        if part is None or not g.ev[part].flags & RMW_W:
+            out.add(x)
     return out
 
 
