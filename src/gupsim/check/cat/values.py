@@ -72,16 +72,36 @@ class Tag:
 class Rel:
     """A relation over events 0..n-1: ``rows[a]`` has bit b set for a -> b."""
 
-    __slots__ = ("rows",)
+    __slots__ = ("rows", "_dom", "_key")
 
     def __init__(self, rows):
         self.rows = rows if type(rows) is list else list(rows)   # never mutated
+        self._dom = None
+        self._key = None
+
+    def key(self) -> tuple:
+        """The rows as a tuple (computed once): the relation's memo key."""
+        k = self._key
+        if k is None:
+            k = self._key = tuple(self.rows)
+        return k
+
+    def dom(self) -> int:
+        """The events with a successor (a bitset; computed once)."""
+        d = self._dom
+        if d is None:
+            d = 0
+            for i, row in enumerate(self.rows):
+                if row:
+                    d |= 1 << i
+            self._dom = d
+        return d
 
     def __eq__(self, other) -> bool:
         return type(other) is Rel and other.rows == self.rows
 
     def __hash__(self) -> int:
-        return hash(tuple(self.rows))
+        return hash(self.key())
 
     def __bool__(self) -> bool:
         return any(self.rows)
@@ -125,6 +145,24 @@ def bits(x: int):
         low = x & -x
         yield low.bit_length() - 1
         x ^= low
+
+
+MEMO_SIZE = 2048
+"""Results of ``seq``, ``plus`` and ``inv`` kept (per operation) for the
+executions that follow: the executions of one program share most of their
+po-derived relations, so the same compositions come again (measured on
+gup-vs-thp-split modern@x86-pae under lkmm: more than half of them). Cleared
+when full, so memory stays bounded (a few tens of MB at most)."""
+
+_memo: dict = {"seq": {}, "plus": {}, "inv": {}}
+
+
+def _remember(kind, key, value):
+    table = _memo[kind]
+    if len(table) >= MEMO_SIZE:
+        table.clear()
+    table[key] = value
+    return value
 
 
 class Algebra:
@@ -173,12 +211,18 @@ class Algebra:
 
     # -- relations ------------------------------------------------------------
     def seq(self, r: Rel, s: Rel) -> Rel:
-        srows = s.rows
-        if not any(srows):
+        dom = s.dom()
+        if not dom or not r.dom():
             return self.zero
+        key = (r.key(), s.key())
+        got = _memo["seq"].get(key)
+        if got is not None:
+            return got
+        srows = s.rows
         out = []
         append = out.append
         for row in r.rows:
+            row &= dom             # (only the middle events with a successor in s)
             if not row:
                 append(0)
                 continue
@@ -188,24 +232,29 @@ class Algebra:
                 acc |= srows[low.bit_length() - 1]
                 row ^= low
             append(acc)
-        return Rel(out)
+        return _remember("seq", key, Rel(out))
 
     def plus(self, r: Rel) -> Rel:
         """Transitive closure: each row grows by its successors' rows until stable."""
+        key = r.key()
+        got = _memo["plus"].get(key)
+        if got is not None:
+            return got
         rows = r.rows
+        dom = r.dom()
         out = []
         for row in rows:
-            reach, frontier = row, row
+            reach, frontier = row, row & dom
             while frontier:
                 new = 0
                 while frontier:
                     low = frontier & -frontier
                     new |= rows[low.bit_length() - 1]
                     frontier ^= low
-                frontier = new & ~reach
+                frontier = new & ~reach & dom
                 reach |= new
             out.append(reach)
-        return Rel(out)
+        return _remember("plus", key, Rel(out))
 
     def star(self, r: Rel) -> Rel:
         return Rel(a | b for a, b in zip(self.plus(r).rows, self.id_rows))
@@ -214,6 +263,10 @@ class Algebra:
         return Rel(a | b for a, b in zip(r.rows, self.id_rows))
 
     def inv(self, r: Rel) -> Rel:
+        key = r.key()
+        got = _memo["inv"].get(key)
+        if got is not None:
+            return got
         out = [0] * self.n
         for a, row in enumerate(r.rows):
             bit = 1 << a
@@ -221,7 +274,7 @@ class Algebra:
                 low = row & -row
                 out[low.bit_length() - 1] |= bit
                 row ^= low
-        return Rel(out)
+        return _remember("inv", key, Rel(out))
 
     def toid(self, s: int) -> Rel:
         return Rel(self.id_rows[i] if s >> i & 1 else 0 for i in range(self.n))
@@ -230,11 +283,7 @@ class Algebra:
         return Rel(t if s >> i & 1 else 0 for i in range(self.n))
 
     def domain(self, r: Rel) -> int:
-        d = 0
-        for i, row in enumerate(r.rows):
-            if row:
-                d |= 1 << i
-        return d
+        return r.dom()
 
     def range(self, r: Rel) -> int:
         acc = 0

@@ -407,10 +407,12 @@ class GraphRun:
             s = rec[0] if rec else self.g.stamp()
             if not self.replaying:
                 self.g.add_fence(s, ctx.tid, 4, ctx.op.kind)
-                if self.model is not None:       # a fence can only forbid
+                if self.model is not None:
+                    # Not judged now: what a fence forbids is an order between
+                    # the events before it and those after it in its thread,
+                    # and none is after it yet. Each of those is judged when
+                    # it is added, the complete graph at the end.
                     self.g.meta[s] = op_meta(ctx, ctx.op, "F")
-                    if not self._consistent():
-                        self.dead = True
             ctx.advance(None)
         if self.model is not None:
             self.boundary.pop(ctx.tid, None)    # the look for IPIs is an acquire read
