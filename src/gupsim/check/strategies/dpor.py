@@ -33,7 +33,17 @@ as blocked); the write, when it comes, must write the value read. Such
 revisits can reach a graph twice, by different routes: a work item of a
 load-buffering graph that was explored already is skipped (its subtree is
 the same), and a complete execution reached again is counted as a
-duplicate, not an execution (a digest of each is kept).
+duplicate, not an execution (a digest of each is kept). Neither route can
+simply be forbidden: in ``[[r = y; x = 1], [r' = x; y = 1]]`` the graph
+where both read 1 is reached when T1's ``y = 1`` reads back into T0's load
+(T0 must then do ``x = 1`` again with y = 1) or when ``y = 1`` first
+revisits T0's load and the ``x = 1`` T0 then writes reads back into T1's
+(T1 must do ``y = 1`` again with x = 1); which of the two exists depends on
+what the thread does with the other value, which only running it tells
+(``test_each_route_to_a_load_buffering_graph_is_kept``). HMC's answer, a
+revisit's prefix made of dependencies and rf instead of po and rf, needs
+every dependency of the program known; a thread's Python control flow on a
+value it read is not declared.
 
 Waiting. A lock's read that finds the lock held (a blocking RMW such as
 ``spin_lock()``, ``down_read()``) is added when the thread gets to it, so
