@@ -152,7 +152,8 @@ MEMO_SIZE = 2048
 executions that follow: the executions of one program share most of their
 po-derived relations, so the same compositions come again (measured on
 gup-vs-thp-split modern@x86-pae under lkmm: more than half of them). Cleared
-when full, so memory stays bounded (a few tens of MB at most)."""
+when full, so memory stays bounded: on that cell the process grows from
+about 30 MB to about 95 MB with it."""
 
 _memo: dict = {"seq": {}, "plus": {}, "inv": {}}
 
