@@ -112,9 +112,9 @@ LKMM_CHANGES = {("x86-2008", "x86-pae", "gup-vs-thp-split"): ("violation", "pfn-
 
 
 def test_every_verdict_under_lkmm_is_the_archs_own_but_the_torn_pae_pmd(cells):
-    # (a verdict test, not a timing one: modern x86-pae against the split takes
-    # about 40 s alone under lkmm, and the matrix's 60 s safety net would make
-    # it "incomplete" on a loaded machine)
+    # (a verdict test, not a timing one: modern x86-pae against the split took
+    # 32-37 s alone under lkmm when measured, and the matrix's 60 s safety net
+    # made it "incomplete" on a loaded machine)
     lkmm = run_matrix(memory_models=["lkmm"], workers=2, budget=600)
     assert {c.memory_model for c in lkmm} == {"lkmm"}
     assert all(c.verdict in ("safe", "violation", "livelock", "n/a") for c in lkmm)
